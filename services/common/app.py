@@ -1,0 +1,127 @@
+"""The app factory every service uses: the same error shape, middleware, health, readiness and
+metrics everywhere, and the shared resources (database, token verifier, service clients, key-value
+store) created in the lifespan — never at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from services.common.auth import TokenVerifier
+from services.common.config import CommonSettings
+from services.common.db import Database
+from services.common.errors import install_error_handlers, problem_response
+from services.common.http import ServiceClient
+from services.common.internal_auth import ServiceSigner
+from services.common.kv import make_store
+from services.common.logging import configure_logging
+from services.common.middleware import RequestContextMiddleware
+
+Hook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def _no_hook(_: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
+def create_service_app(
+    settings: CommonSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    calls: Sequence[str] = (),
+    hook: Hook = _no_hook,
+    verifier: TokenVerifier | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    max_body: Callable[[str], int] | None = None,
+    description: str = "",
+) -> FastAPI:
+    """Build a service app.
+
+    `calls` names the services this one talks to; a `ServiceClient` for each lands on
+    `app.state.clients[name]`. Tests pass `verifier` and `transports` to run everything
+    in-process; production builds them from settings.
+    """
+    service = settings.service_name
+    transports = transports or {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, settings.log_level)
+        app.state.settings = settings
+        app.state.db = Database(settings.resolved_database_url())
+        app.state.signer = ServiceSigner(settings.resolved_internal_secret(), service)
+        app.state.kv = make_store(settings.redis_url, f"su:{service}")
+        app.state.clients = {
+            name: ServiceClient(name, settings.service_url(name), app.state.signer,
+                                transport=transports.get(name))
+            for name in calls
+        }
+        own_http = httpx.AsyncClient(transport=transports.get("identity"))
+        if verifier is not None:
+            app.state.verifier = verifier
+        elif service != "identity":
+            base = settings.service_url("identity")
+            app.state.verifier = TokenVerifier(f"{base}/.well-known/jwks.json",
+                                               revocations_url=f"{base}/internal/revocations",
+                                               client=own_http)
+            app.state.verifier.start()
+        try:
+            async with hook(app):
+                yield
+        finally:
+            if isinstance(getattr(app.state, "verifier", None), TokenVerifier):
+                await app.state.verifier.stop()
+            for client in app.state.clients.values():
+                await client.aclose()
+            await own_http.aclose()
+            await app.state.kv.aclose()
+            await app.state.db.dispose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0",
+                  docs_url=None if settings.is_production else "/docs", redoc_url=None)
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    _add_operational_routes(app)
+    json_limit = settings.max_json_body
+    app.add_middleware(RequestContextMiddleware, service=service,
+                       max_body=max_body or (lambda _path: json_limit))
+    return app
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        try:
+            async with request.app.state.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return problem_response(503, "not_ready", "database unreachable")
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def get_client(request: Request, name: str) -> ServiceClient:
+    client: ServiceClient = request.app.state.clients[name]
+    return client
+
+
+def state(request: Request, name: str) -> Any:
+    return getattr(request.app.state, name)

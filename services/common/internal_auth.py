@@ -1,0 +1,60 @@
+"""Service-to-service credentials: a short-lived HS256 JWT signed with the shared internal
+secret, naming the caller (`iss`) and the callee (`aud`). Internal routes live under
+`/internal/` which the gateway never forwards, and still refuse any call without a valid token.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+from fastapi import Depends, Request
+
+from services.common.errors import Unauthenticated
+
+SERVICE_TOKEN_TTL = 120
+
+
+class ServiceSigner:
+    def __init__(self, secret: str, caller: str) -> None:
+        self._secret = secret
+        self.caller = caller
+        self._cache: dict[str, tuple[float, str]] = {}
+
+    def token_for(self, audience: str) -> str:
+        now = time.time()
+        cached = self._cache.get(audience)
+        if cached and cached[0] - now > SERVICE_TOKEN_TTL / 2:
+            return cached[1]
+        exp = now + SERVICE_TOKEN_TTL
+        token = jwt.encode({"iss": self.caller, "aud": audience, "exp": int(exp), "iat": int(now),
+                            "typ": "service"}, self._secret, algorithm="HS256")
+        self._cache[audience] = (exp, token)
+        return token
+
+    def verify(self, token: str, audience: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], audience=audience,
+                                options={"require": ["exp", "iss", "aud"]})
+        except jwt.PyJWTError:
+            raise Unauthenticated("服务凭证无效", code="invalid_service_token") from None
+        if claims.get("typ") != "service":
+            raise Unauthenticated("服务凭证无效", code="invalid_service_token")
+        return claims
+
+
+def require_service(*callers: str) -> Any:
+    """Dependency for internal routes: a valid service token from one of `callers` (any if empty)."""
+
+    async def _dep(request: Request) -> str:
+        header = request.headers.get("x-service-token")
+        if not header:
+            raise Unauthenticated("需要服务凭证", code="invalid_service_token")
+        signer: ServiceSigner = request.app.state.signer
+        claims = signer.verify(header, audience=signer.caller)
+        if callers and claims["iss"] not in callers:
+            raise Unauthenticated("服务凭证无效", code="invalid_service_token")
+        return str(claims["iss"])
+
+    return Depends(_dep)
