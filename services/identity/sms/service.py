@@ -54,8 +54,10 @@ async def check_code(*, session: AsyncSession, phone: str, code: str, settings: 
     live = await repository.latest(session, phone_hash)
     now = utcnow()
     test_code = settings.test_codes().get(phone)
-    if live is None and test_code is not None:
-        # A test phone may log in without asking for a code first, like Firebase test numbers.
+    spent = live is None or (live.attempts < settings.sms_max_attempts and (live.dead or live.expires_at <= now))
+    if test_code is not None and spent:
+        # A test phone may log in without asking for a code first, like Firebase test numbers;
+        # a code killed by wrong guesses stays dead until the next send, as for everyone.
         live = SmsCode(phone_hash=phone_hash, code_hash=_code_hash(pii, phone, test_code),
                        expires_at=now + timedelta(seconds=settings.sms_code_ttl))
         await repository.add(session, live)
