@@ -1,0 +1,144 @@
+"""Start real processes (uvicorn) on free ports: every service plus the gateway, the way
+`make run` does, for end-to-end tests over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.common.config import SERVICE_NAMES, SERVICE_PORT_OFFSETS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port_block(size: int) -> int:
+    """A base port such that base+1 … base+size are free (best effort)."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + size >= 65000:
+            continue
+        ok = True
+        for offset in range(1, size + 1):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", base + offset))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def uvicorn_cmd(target: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1", "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    data_dir: Path
+    gateway_port: int
+    services_base: int
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.services_base + SERVICE_PORT_OFFSETS[name]}"
+
+    def command(self, name: str) -> list[str]:
+        if name == "gateway":
+            return uvicorn_cmd("gateway.main:create_app", self.gateway_port)
+        return uvicorn_cmd(f"services.{name}.main:create_app", self.services_base + SERVICE_PORT_OFFSETS[name])
+
+    def start(self, name: str) -> None:
+        log = self.data_dir / f"{name}.log"
+        self.logs[name] = log
+        handle = log.open("ab")
+        self.procs[name] = subprocess.Popen(self.command(name), env=self.env, cwd=REPO,
+                                            stdout=handle, stderr=subprocess.STDOUT)
+
+    def kill(self, name: str, sig: int = 9) -> None:
+        proc = self.procs[name]
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+
+    def wait_ready(self, name: str | None = None, timeout: float = 60) -> None:
+        url = (self.gateway if name in (None, "gateway") else self.service_url(name or "")) + "/readyz"
+        if name == "gateway":
+            url = self.gateway + "/healthz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            for proc_name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{proc_name} died: {self.logs[proc_name].read_text()[-3000:]}")
+            time.sleep(0.2)
+        raise TimeoutError(f"{url} not ready")
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
+                  services: tuple[str, ...] = SERVICE_NAMES) -> Iterator[Stack]:
+    from scripts.migrate import main as migrate_main
+
+    base = free_port_block(len(SERVICE_NAMES))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    env.update({
+        "SMARTUNION_DATA_DIR": str(data_dir), "SERVICES_PORT_BASE": str(base), "PYTHONPATH": str(REPO),
+        "SMARTUNION_INTERNAL_SECRET": "e2e-internal-secret-0123456789abcdef", "LOG_LEVEL": "INFO",
+    })
+    env.update(extra_env or {})
+    stack = Stack(env=env, data_dir=data_dir, gateway_port=free_port(), services_base=base)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        migrate_main(list(services))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        for name in (*services, "gateway"):
+            stack.start(name)
+        for name in services:
+            stack.wait_ready(name)
+        stack.wait_ready("gateway")
+        yield stack
+    finally:
+        stack.stop()
