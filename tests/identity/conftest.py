@@ -34,3 +34,27 @@ async def sms_login(client: httpx.AsyncClient, phone: str = TEST_PHONE, code: st
 
 def bearer(pair: dict) -> dict[str, str]:
     return {"authorization": f"Bearer {pair['access_token']}"}
+
+
+@pytest.fixture
+def wechat_fake():  # type: ignore[no-untyped-def]
+    from tests.fakes.wechat import create_app as create_fake
+
+    return create_fake()
+
+
+@pytest.fixture
+async def wechat_identity(identity_settings: IdentitySettings, wechat_fake) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    from tests.fakes.wechat import APPID, SECRET
+
+    settings = identity_settings.model_copy(update={"wechat_appid": APPID, "wechat_secret": SECRET,
+                                                    "wechat_api_base": "http://wechat.test", "wechat_timeout": 1.0})
+    app = create_app(settings, transports={"wechat": httpx.ASGITransport(app=wechat_fake)})
+    async with running(app) as client:
+        yield client
+
+
+async def admin_login(client: httpx.AsyncClient) -> dict:
+    resp = await client.post("/api/v1/auth/password/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
