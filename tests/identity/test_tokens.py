@@ -52,7 +52,8 @@ class TestRefreshRotation:
 
     async def test_logout_kills_refresh(self, identity: httpx.AsyncClient) -> None:
         pair = await sms_login(identity)
-        assert (await identity.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})).status_code == 204
+        out = await identity.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+        assert out.status_code == 204
         resp = await identity.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
         assert resp.status_code == 401
 
