@@ -32,6 +32,9 @@ class IdentitySettings(CommonSettings):
     wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias="WECHAT_API_BASE")
     wechat_timeout: float = 3.0
 
+    # Seconds between outbox delivery passes; 0 disables the background relay (tests drive it).
+    outbox_interval: float = 1.0
+
     bootstrap_admin_username: str | None = Field(None, validation_alias="BOOTSTRAP_ADMIN_USERNAME")
     bootstrap_admin_password: str | None = Field(None, validation_alias="BOOTSTRAP_ADMIN_PASSWORD")
 

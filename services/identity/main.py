@@ -12,6 +12,8 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
+from services.common.outbox import OutboxRelay
+from services.identity.accounts.models import OutboxEvent
 from services.identity.accounts.router import internal as accounts_internal
 from services.identity.accounts.router import router as accounts_router
 from services.identity.accounts.service import ensure_bootstrap_admin
@@ -23,6 +25,8 @@ from services.identity.sms.sender import DevelopmentSmsSender, SmsSender
 from services.identity.tokens.router import router as tokens_router
 from services.identity.wechat.client import WechatClient
 from services.identity.wechat.router import router as wechat_router
+
+EVENT_SUBSCRIBERS = ("membership", "benefits", "legal_aid", "jobs")
 
 
 def create_app(settings: IdentitySettings | None = None, *,
@@ -50,13 +54,19 @@ def create_app(settings: IdentitySettings | None = None, *,
                 await ensure_bootstrap_admin(session=session, username=settings.bootstrap_admin_username,
                                              password=settings.bootstrap_admin_password)
                 await session.commit()
+        # account.closed → every service erases that person's data (DELETE /me).
+        subscribers = {name: app.state.clients[name] for name in EVENT_SUBSCRIBERS}
+        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, subscribers, interval=settings.outbox_interval)
+        if settings.outbox_interval > 0:
+            app.state.outbox.start()
         try:
             yield
         finally:
+            await app.state.outbox.stop()
             if app.state.wechat is not None:
                 await app.state.wechat.aclose()
 
     return create_service_app(
-        settings, title="Smart Union identity", hook=hook, calls=("membership",), transports=transports,
+        settings, title="Smart Union identity", hook=hook, calls=EVENT_SUBSCRIBERS, transports=transports,
         routers=[sms_router, wechat_router, password_router, tokens_router, accounts_router, accounts_internal],
     )

@@ -17,7 +17,8 @@ ADMIN = ("root-admin", "root-admin-password")
 @pytest.fixture
 def identity_settings(db_url: Callable[[str], str], common_env: dict[str, object]) -> IdentitySettings:
     return IdentitySettings(database_url=db_url("identity"), SMS_TEST_CODES=f"{TEST_PHONE}:{TEST_CODE}",
-                            BOOTSTRAP_ADMIN_USERNAME=ADMIN[0], BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1], **common_env)
+                            BOOTSTRAP_ADMIN_USERNAME=ADMIN[0], BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1],
+                            outbox_interval=0, **common_env)
 
 
 @pytest.fixture
