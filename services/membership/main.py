@@ -1,17 +1,44 @@
-"""Membership service."""
+"""Membership service: the union tree, online applications, members and cards, the rotating QR
+code and its internal check / consume API, transfers between unions."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
+from services.common.config import read_or_create_secret
+from services.common.crypto import load_pii_cipher
+from services.membership.applications.router import router as applications_router
 from services.membership.config import MembershipSettings
+from services.membership.events.router import internal as events_internal
+from services.membership.members.router import internal as members_internal
+from services.membership.members.router import router as members_router
+from services.membership.orgs.router import internal as orgs_internal
+from services.membership.orgs.router import router as orgs_router
+from services.membership.qr.codec import QrCodec
+from services.membership.qr.router import internal as qr_internal
+from services.membership.qr.router import router as qr_router
+from services.membership.transfers.router import router as transfers_router
 
 
 def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVerifier | None = None,
                transports: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
     settings = settings or MembershipSettings()
-    return create_service_app(settings, title="Smart Union membership", routers=[], verifier=verifier,
-                              transports=transports)
+
+    @asynccontextmanager
+    async def hook(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pii = load_pii_cipher(settings.pii_keys, settings.key_file("pii-membership.keys"))
+        app.state.qr = QrCodec.from_spec(settings.qr_key or
+                                         read_or_create_secret(settings.key_file("membership-qr.key")))
+        yield
+
+    return create_service_app(
+        settings, title="Smart Union membership", hook=hook, verifier=verifier, transports=transports,
+        routers=[orgs_router, applications_router, members_router, qr_router, transfers_router,
+                 orgs_internal, members_internal, qr_internal, events_internal],
+    )
