@@ -24,7 +24,8 @@ BREAKER_STATE = Gauge("smartunion_gateway_breaker_open", "1 when the upstream's 
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                         b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
                         b"x-real-ip", b"x-forwarded-for", b"x-request-id"})
-RESPONSE_SKIP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"})
+RESPONSE_SKIP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date",
+                           "x-request-id"})  # the gateway sets its own
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 STREAM_THRESHOLD = 256 * 1024
 
