@@ -1,0 +1,92 @@
+"""Authentication of merchant requests by signature (no bearer token).
+
+Order of checks: key known and not revoked → timestamp within ±window → nonce well-formed →
+signature (constant-time) → nonce unused. The nonce is claimed only after the signature matched,
+so a forger cannot burn a merchant's nonces; the key is read from the database on every request,
+so a revoked key fails on its next request on every replica.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from services.benefits.merchant_api.errors import NonceReused, SignatureInvalid, TimestampSkew, UnknownMerchantKey
+from services.benefits.merchant_api.nonces import NonceStore
+from services.benefits.merchant_api.signing import signature
+from services.benefits.merchants.models import MerchantKey
+from services.benefits.merchants.service import secret_context
+from services.benefits.sessions import transaction
+from services.common.crypto import PiiCipher
+from services.common.db import Database
+
+_NONCE_RE = re.compile(r"^[A-Za-z0-9._~:-]{16,64}$")
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_TS_RE = re.compile(r"^[0-9]{1,12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantCaller:
+    merchant_id: str
+    key_id: str
+
+
+def path_and_query(request: Request) -> str:
+    """The request target as the client sent it (undecoded path, raw query string)."""
+    raw = request.scope.get("raw_path")
+    path = raw.split(b"?", 1)[0].decode("latin-1") if raw else request.scope["path"]
+    qs = request.scope.get("query_string", b"")
+    return f"{path}?{qs.decode('latin-1')}" if qs else path
+
+
+async def _load_key(db: Database, key_id: str) -> tuple[str, str, bool] | None:
+    async with transaction(db, write=False) as session:
+        row = (await session.execute(select(MerchantKey.merchant_id, MerchantKey.secret_enc, MerchantKey.revoked_at)
+                                     .where(MerchantKey.key_id == key_id))).first()
+        await session.rollback()
+    if row is None:
+        return None
+    return row[0], row[1], row[2] is not None
+
+
+async def authenticate(request: Request) -> MerchantCaller:
+    headers = request.headers
+    key_id = headers.get("x-merchant-key", "")
+    if not _KEY_RE.match(key_id):
+        raise UnknownMerchantKey
+    state = request.app.state
+    found = await _load_key(state.db, key_id)
+    if found is None or found[2]:
+        raise UnknownMerchantKey
+    merchant_id, secret_enc, _ = found
+
+    timestamp = headers.get("x-timestamp", "")
+    if not _TS_RE.match(timestamp) or abs(time.time() - int(timestamp)) > state.settings.signature_window:
+        raise TimestampSkew
+    nonce = headers.get("x-nonce", "")
+    if not _NONCE_RE.match(nonce):
+        raise SignatureInvalid("X-Nonce 需为 16–64 个字符（字母、数字、._~:-）")
+    provided = headers.get("x-signature", "")
+    if not provided:
+        raise SignatureInvalid("缺少 X-Signature")
+
+    cipher: PiiCipher = state.cipher
+    secret = cipher.decrypt(secret_enc, context=secret_context(key_id))
+    body = await request.body()
+    expected = signature(secret, request.method, path_and_query(request), timestamp, nonce, body)
+    if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace")):
+        raise SignatureInvalid
+
+    nonces: NonceStore = state.nonces
+    if not await nonces.claim(key_id, nonce, state.settings.nonce_ttl):
+        raise NonceReused
+    return MerchantCaller(merchant_id=merchant_id, key_id=key_id)
+
+
+MerchantDep = Annotated[MerchantCaller, Depends(authenticate)]
