@@ -53,7 +53,8 @@ async def build_home(upstreams: dict[str, Upstream], headers: dict[str, str], ti
             raise ConnectionError(f"status {status}")
         return body["items"][:5]
 
-    parts: dict[str, tuple[Any, Any]] = {"membership": (member, None), "legal_aid": (tickets, 0), "benefits": (offers, []), "jobs": (jobs, [])}
+    parts: dict[str, tuple[Any, Any]] = {"membership": (member, None), "legal_aid": (tickets, 0),
+                                         "benefits": (offers, []), "jobs": (jobs, [])}
     results = await asyncio.gather(*(asyncio.wait_for(fn(), timeout) for fn, _ in parts.values()),
                                    return_exceptions=True)
     answer: dict[str, Any] = {}
