@@ -1,0 +1,198 @@
+"""Merchant request signing: every way of getting it wrong has its own 401 code."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from services.benefits.config import BenefitsSettings
+from services.benefits.main import create_app
+from services.benefits.merchant_api.signing import signed_headers
+from tests.apps import running, transport
+from tests.benefits.conftest import Pos, World
+from tests.tokens import TokenFactory
+
+VERIFY = "/api/v1/merchant/verify"
+
+
+async def pos_for(world: World) -> Pos:
+    m = await world.merchant()
+    return await world.pos(m["id"])
+
+
+def json_headers(pos: Pos, body: bytes) -> dict[str, str]:
+    return {**signed_headers(pos.key_id, pos.secret, "POST", VERIFY, body), "content-type": "application/json"}
+
+
+def code(resp: httpx.Response) -> str:
+    return str(resp.json().get("code"))
+
+
+class TestSignature:
+    async def test_good_signature_passes(self, world: World) -> None:
+        pos = await pos_for(world)
+        resp = await pos.verify("not-a-token")
+        assert resp.status_code == 200
+        assert resp.json() == {"valid": False, "reason": "invalid", "member": None}
+
+    async def test_hand_built_signature_matches_the_recipe(self, world: World) -> None:
+        """Independent of services.benefits.merchant_api.signing: the documented recipe."""
+        pos = await pos_for(world)
+        body = json.dumps({"qr_token": "x"}).encode()
+        ts, nonce = str(int(time.time())), "0123456789abcdef0123"
+        canonical = f"POST\n{VERIFY}\n{ts}\n{nonce}\n{hashlib.sha256(body).hexdigest()}\n"
+        sig = base64.b64encode(hmac.new(pos.secret.encode(), canonical.encode(), hashlib.sha256).digest()).decode()
+        resp = await world.benefits.post(VERIFY, content=body, headers={
+            "X-Merchant-Key": pos.key_id, "X-Timestamp": ts, "X-Nonce": nonce, "X-Signature": sig,
+            "content-type": "application/json"})
+        assert resp.status_code == 200, resp.text
+
+    async def test_unsigned(self, world: World) -> None:
+        resp = await world.benefits.post(VERIFY, json={"qr_token": "x"})
+        assert resp.status_code == 401 and code(resp) == "unknown_merchant_key"
+        assert resp.headers["content-type"].startswith("application/problem+json")
+
+    async def test_unknown_key(self, world: World) -> None:
+        pos = await pos_for(world)
+        pos.key_id = "mk_" + "0" * 24
+        resp = await pos.verify("x")
+        assert resp.status_code == 401 and code(resp) == "unknown_merchant_key"
+
+    async def test_forged_with_wrong_secret(self, world: World) -> None:
+        pos = await pos_for(world)
+        pos.secret = "sk_guessed"
+        resp = await pos.verify("x")
+        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    async def test_missing_signature_header(self, world: World) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, headers={"X-Signature": ""})
+        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    async def test_tampered_body(self, world: World) -> None:
+        pos = await pos_for(world)
+        good = json.dumps({"qr_token": "a"}).encode()
+        headers = signed_headers(pos.key_id, pos.secret, "POST", VERIFY, good)
+        resp = await world.benefits.post(VERIFY, content=json.dumps({"qr_token": "b"}).encode(),
+                                         headers={**headers, "content-type": "application/json"})
+        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    async def test_signed_for_another_path_or_method(self, world: World) -> None:
+        pos = await pos_for(world)
+        body = json.dumps({"qr_token": "a"}).encode()
+        for method, path in (("POST", "/api/v1/merchant/redemptions"), ("PUT", VERIFY)):
+            headers = signed_headers(pos.key_id, pos.secret, method, path, body)
+            headers["content-type"] = "application/json"
+            resp = await world.benefits.post(VERIFY, content=body, headers=headers)
+            assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    @pytest.mark.parametrize("offset", [-301, 301, -10_000])
+    async def test_skewed_clock(self, world: World, offset: int) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, timestamp=int(time.time()) + offset)
+        assert resp.status_code == 401 and code(resp) == "timestamp_skew"
+
+    async def test_within_window_is_fine(self, world: World) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, timestamp=int(time.time()) - 290)
+        assert resp.status_code == 200
+
+    @pytest.mark.parametrize("ts", ["", "abc", "1.5", "-5"])
+    async def test_malformed_timestamp(self, world: World, ts: str) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, headers={"X-Timestamp": ts})
+        assert resp.status_code == 401 and code(resp) == "timestamp_skew"
+
+    @pytest.mark.parametrize("nonce", ["short", "x" * 65, "has spaces in it, 20+ chars"])
+    async def test_malformed_nonce(self, world: World, nonce: str) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, nonce=nonce)
+        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    async def test_replayed_request(self, world: World) -> None:
+        pos = await pos_for(world)
+        body = json.dumps({"qr_token": "x"}).encode()
+        headers = json_headers(pos, body)
+        first = await world.benefits.post(VERIFY, content=body, headers=headers)
+        again = await world.benefits.post(VERIFY, content=body, headers=headers)
+        assert first.status_code == 200
+        assert again.status_code == 401 and code(again) == "nonce_reused"
+
+    async def test_forged_requests_do_not_burn_nonces(self, world: World) -> None:
+        pos = await pos_for(world)
+        nonce = "n" * 20
+        forged = Pos(world.benefits, pos.key_id, "sk_wrong")
+        assert code(await forged.request("POST", VERIFY, {"qr_token": "x"}, nonce=nonce)) == "signature_invalid"
+        assert (await pos.request("POST", VERIFY, {"qr_token": "x"}, nonce=nonce)).status_code == 200
+
+    async def test_same_nonce_different_keys_is_fine(self, world: World) -> None:
+        m = await world.merchant()
+        a, b = await world.pos(m["id"]), await world.pos(m["id"])
+        assert (await a.request("POST", VERIFY, {"qr_token": "x"}, nonce="z" * 16)).status_code == 200
+        assert (await b.request("POST", VERIFY, {"qr_token": "x"}, nonce="z" * 16)).status_code == 200
+
+    async def test_signed_get_with_query(self, world: World) -> None:
+        pos = await pos_for(world)
+        resp = await pos.request("GET", "/api/v1/merchant/redemptions?limit=5")
+        assert resp.status_code == 200 and resp.json() == {"items": [], "next_cursor": None}
+        # the query is part of what is signed
+        headers = signed_headers(pos.key_id, pos.secret, "GET", "/api/v1/merchant/redemptions?limit=5")
+        resp = await world.benefits.get("/api/v1/merchant/redemptions?limit=50", headers=headers)
+        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+
+    async def test_revoked_key_dies_at_once(self, world: World) -> None:
+        m = await world.merchant()
+        pos, spare = await world.pos(m["id"]), await world.pos(m["id"])
+        assert (await pos.verify("x")).status_code == 200
+        resp = await world.benefits.delete(f"/api/v1/benefits/merchants/{m['id']}/credentials/{pos.key_id}",
+                                           headers=world.staff["guangzhou"])
+        assert resp.status_code == 204
+        resp = await pos.verify("x")
+        assert resp.status_code == 401 and code(resp) == "unknown_merchant_key"
+        assert (await spare.verify("x")).status_code == 200
+
+
+class TestReplicas:
+    """Two processes of the service on one database (and Redis): a replay on the other replica,
+    and a revocation made through one replica, are refused by the other."""
+
+    async def _second(self, settings: BenefitsSettings, world: World, tokens: TokenFactory, **extra: Any) -> Any:
+        other = BenefitsSettings(**{**settings.model_dump(by_alias=False), **extra})
+        return create_app(other, verifier=tokens.verifier(),
+                          transports={"membership": transport(world.membership._transport.app)})  # type: ignore[attr-defined]
+
+    async def test_replay_on_other_replica_and_revocation(self, world: World, benefits_settings: BenefitsSettings,
+                                                          tokens: TokenFactory) -> None:
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        app2 = await self._second(benefits_settings, world, tokens)
+        async with running(app2) as replica:
+            body = json.dumps({"qr_token": "x"}).encode()
+            headers = json_headers(pos, body)
+            assert (await world.benefits.post(VERIFY, content=body, headers=headers)).status_code == 200
+            again = await replica.post(VERIFY, content=body, headers=headers)
+            assert again.status_code == 401 and code(again) == "nonce_reused"
+            await world.benefits.delete(f"/api/v1/benefits/merchants/{m['id']}/credentials/{pos.key_id}",
+                                        headers=world.staff["guangzhou"])
+            assert code(await Pos(replica, pos.key_id, pos.secret).verify("x")) == "unknown_merchant_key"
+
+    async def test_redis_nonce_store_across_replicas(self, world: World, benefits_settings: BenefitsSettings,
+                                                     tokens: TokenFactory, redis_test_url: str) -> None:
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        app_a = await self._second(benefits_settings, world, tokens, redis_url=redis_test_url)
+        app_b = await self._second(benefits_settings, world, tokens, redis_url=redis_test_url)
+        async with running(app_a) as a, running(app_b) as b:
+            assert type(app_a.state.nonces).__name__ == "RedisNonceStore"
+            body = json.dumps({"qr_token": "x"}).encode()
+            headers = json_headers(pos, body)
+            assert (await a.post(VERIFY, content=body, headers=headers)).status_code == 200
+            again = await b.post(VERIFY, content=body, headers=headers)
+            assert again.status_code == 401 and code(again) == "nonce_reused"
