@@ -42,7 +42,9 @@ def _commands(env: dict[str, str]) -> dict[str, list[str]]:
                "--http", "httptools", "--no-access-log", "--no-server-header", "--log-level", "warning"]
     commands = {name: [*uvicorn, f"services.{name}.main:create_app", "--port", str(base + SERVICE_PORT_OFFSETS[name])]
                 for name in SERVICE_NAMES}
-    commands["gateway"] = [*uvicorn, "gateway.main:create_app", "--port", env.get("GATEWAY_PORT", "8000")]
+    # The gateway decides itself whose X-Forwarded-For to believe (GATEWAY_TRUSTED_PROXIES).
+    commands["gateway"] = [*uvicorn, "gateway.main:create_app", "--port", env.get("GATEWAY_PORT", "8000"),
+                           "--no-proxy-headers"]
     return commands
 
 

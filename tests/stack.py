@@ -70,7 +70,8 @@ class Stack:
 
     def command(self, name: str) -> list[str]:
         if name == "gateway":
-            return uvicorn_cmd("gateway.main:create_app", self.gateway_port)
+            # The gateway decides itself whose X-Forwarded-For to believe (GATEWAY_TRUSTED_PROXIES).
+            return [*uvicorn_cmd("gateway.main:create_app", self.gateway_port), "--no-proxy-headers"]
         return uvicorn_cmd(f"services.{name}.main:create_app", self.services_base + SERVICE_PORT_OFFSETS[name])
 
     def start(self, name: str) -> None:
@@ -123,6 +124,8 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
     env.update({
         "SMARTUNION_DATA_DIR": str(data_dir), "SERVICES_PORT_BASE": str(base), "PYTHONPATH": str(REPO),
         "SMARTUNION_INTERNAL_SECRET": "e2e-internal-secret-0123456789abcdef", "LOG_LEVEL": "INFO",
+        # Every test client is 127.0.0.1: raise the gateway's per-IP limits (tests of the limits set it).
+        "RATE_LIMIT_SCALE": "1000",
     })
     env.update(extra_env or {})
     stack = Stack(env=env, data_dir=data_dir, gateway_port=free_port(), services_base=base)
