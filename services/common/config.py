@@ -39,6 +39,9 @@ class CommonSettings(BaseSettings):
     internal_secret: str | None = Field(None, validation_alias="SMARTUNION_INTERNAL_SECRET")
     # Key material for personal data at rest: "kid:base64key,kid:base64key"; the first encrypts.
     pii_keys: str | None = Field(None, validation_alias="SMARTUNION_PII_KEYS")
+    # Where the other services are, as JSON {"identity": "http://identity:8101", ...}; unset
+    # means the local ports of CONTRACT §1 (SERVICES_PORT_BASE + 1 … + 5).
+    service_urls: dict[str, str] = Field(default_factory=dict, validation_alias="SMARTUNION_SERVICE_URLS")
     rate_limit_scale: float = Field(1.0, validation_alias="RATE_LIMIT_SCALE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     max_json_body: int = 1024 * 1024
@@ -60,6 +63,8 @@ class CommonSettings(BaseSettings):
 
     # -- derived locations -------------------------------------------------------------------
     def service_url(self, name: str) -> str:
+        if name in self.service_urls:
+            return self.service_urls[name].rstrip("/")
         port = self.services_port_base + SERVICE_PORT_OFFSETS[name]
         return f"http://127.0.0.1:{port}"
 

@@ -29,6 +29,7 @@ class SigningKeys:
 
     @classmethod
     def from_pem_bundle(cls, bundle: str) -> SigningKeys:
+        bundle = bundle.replace("\\n", "\n")  # one-line form from .env files
         blocks = [b.strip() for b in bundle.split("-----END PRIVATE KEY-----") if b.strip()]
         keys = []
         for block in blocks:
