@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Free text that must say something: surrounding blanks stripped, then 1..500 characters.
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class ApplicationCreate(BaseModel):
@@ -12,13 +15,13 @@ class ApplicationCreate(BaseModel):
     real_name: str = Field(min_length=1, max_length=64)
     id_number: str = Field(min_length=1, max_length=32)
     org_id: str = Field(min_length=1, max_length=64)
-    employer_name: str = Field(min_length=1, max_length=100)
+    employer_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class Rejection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text500
 
 
 class ApplicationRead(BaseModel):
