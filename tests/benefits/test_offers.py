@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.benefits.offers.geo import bounding_box, haversine_m
+from tests.benefits.conftest import World
+
+OFFERS = "/api/v1/benefits/offers"
+# Guangzhou Tower; merchants placed at known distances north of it.
+TOWER = (23.1066, 113.3245)
+
+
+def north(meters: float) -> tuple[float, float]:
+    return TOWER[0] + meters / 111_195.0, TOWER[1]
+
+
+class TestOfferValidation:
+    @pytest.mark.parametrize("bad", [
+        {"discount_type": "percent_off", "value": 0}, {"discount_type": "percent_off", "value": 100},
+        {"discount_type": "amount_off", "value": 0}, {"per_member_limit": 0}, {"limit_period": "year"},
+        {"min_spend_fen": -1}, {"max_discount_fen": 0}, {"total_quota": 0},
+        {"starts_at": "2026-01-02T00:00:00+08:00", "ends_at": "2026-01-01T00:00:00+08:00"},
+        {"starts_at": "2026-01-01T00:00:00+08:00", "ends_at": "2026-01-01T00:00:00+08:00"},
+        {"starts_at": "2026-01-01T00:00:00"},  # no offset
+        {"title": ""}, {"surprise": 1},
+    ])
+    async def test_rejected(self, world: World, bad: dict[str, Any]) -> None:
+        m = await world.merchant()
+        now = datetime.now(UTC)
+        body = {"merchant_id": m["id"], "title": "满100减20", "discount_type": "amount_off", "value": 2000,
+                "per_member_limit": 1, "limit_period": "day", "starts_at": now.isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(), **bad}
+        resp = await world.benefits.post(OFFERS, json=body, headers=world.staff["guangzhou"])
+        assert resp.status_code == 422, (bad, resp.text)
+        assert resp.json()["code"] == "validation_error"
+
+    async def test_amount_above_99_is_fine_for_amount_off(self, world: World) -> None:
+        m = await world.merchant()
+        offer = await world.offer(m["id"], discount_type="amount_off", value=5000)
+        assert offer["value"] == 5000 and offer["live"] is True and offer["merchant"]["id"] == m["id"]
+
+    async def test_unknown_eligible_org(self, world: World) -> None:
+        m = await world.merchant()
+        now = datetime.now(UTC)
+        resp = await world.benefits.post(OFFERS, headers=world.staff["guangzhou"], json={
+            "merchant_id": m["id"], "title": "t", "discount_type": "percent_off", "value": 10, "per_member_limit": 1,
+            "limit_period": "day", "eligible_org_id": "nope", "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat()})
+        assert resp.status_code == 422 and resp.json()["code"] == "invalid_org"
+
+    async def test_merchant_out_of_scope(self, world: World) -> None:
+        m = await world.merchant("guangzhou")
+        now = datetime.now(UTC)
+        resp = await world.benefits.post(OFFERS, headers=world.staff["shenzhen"], json={
+            "merchant_id": m["id"], "title": "t", "discount_type": "percent_off", "value": 10, "per_member_limit": 1,
+            "limit_period": "day", "starts_at": now.isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()})
+        assert resp.status_code == 404
+
+    async def test_get_by_id(self, world: World) -> None:
+        m = await world.merchant()
+        offer = await world.offer(m["id"], total_quota=10)
+        resp = await world.benefits.get(f"{OFFERS}/{offer['id']}", headers=world.tokens.headers())
+        assert resp.status_code == 200 and resp.json()["remaining_quota"] == 10
+        assert (await world.benefits.get(f"{OFFERS}/nope", headers=world.tokens.headers())).status_code == 404
+        assert (await world.benefits.get(f"{OFFERS}/{offer['id']}")).status_code == 401
+
+
+class TestListing:
+    async def test_live_only_category_and_chinese_text(self, world: World) -> None:
+        food = await world.merchant(name="陶陶居酒家", category="food")
+        cinema = await world.merchant(name="飞扬影城", category="entertainment")
+        now = datetime.now(UTC)
+        live = await world.offer(food["id"], title="早茶点心九折")
+        movie = await world.offer(cinema["id"], title="周二电影半价", value=50)
+        await world.offer(food["id"], title="未开始", starts_at=(now + timedelta(days=1)).isoformat(),
+                          ends_at=(now + timedelta(days=2)).isoformat())
+        await world.offer(food["id"], title="已结束", starts_at=(now - timedelta(days=2)).isoformat(),
+                          ends_at=(now - timedelta(days=1)).isoformat())
+        user = world.tokens.headers()
+
+        async def ids(**params: Any) -> list[str]:
+            resp = await world.benefits.get(OFFERS, params=params, headers=user)
+            assert resp.status_code == 200, resp.text
+            return [o["id"] for o in resp.json()["items"]]
+
+        assert await ids() == [movie["id"], live["id"]]  # newest first, live only
+        assert await ids(category="food") == [live["id"]]
+        assert await ids(q="陶陶") == [live["id"]]  # merchant name, 2 characters
+        assert await ids(q="电影") == [movie["id"]]  # offer title
+        assert await ids(q="点心 陶陶居") == [live["id"]]  # every term must match
+        assert await ids(q="100%") == []  # LIKE wildcards are literal
+        resp = await world.benefits.get(OFFERS, params={"category": "gambling"}, headers=user)
+        assert resp.status_code == 422
+
+    async def test_pagination_newest_first(self, world: World) -> None:
+        m = await world.merchant()
+        made = [(await world.offer(m["id"], title=f"优惠{i}"))["id"] for i in range(5)]
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())).json()
+            seen += [o["id"] for o in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert seen == made[::-1]
+        bad = await world.benefits.get(OFFERS, params={"cursor": "!!"}, headers=world.tokens.headers())
+        assert bad.status_code == 422
+
+
+class TestNearby:
+    async def test_nearest_first_within_radius_with_distance(self, world: World) -> None:
+        placed = {}
+        for meters in (3000, 100, 1200, 4900, 5200, 40_000):
+            lat, lng = north(meters)
+            m = await world.merchant(name=f"店{meters}", lat=lat, lng=lng)
+            placed[meters] = (await world.offer(m["id"], title=f"优惠{meters}"))["id"]
+        resp = await world.benefits.get(OFFERS, params={"lat": TOWER[0], "lng": TOWER[1]},
+                                        headers=world.tokens.headers())
+        assert resp.status_code == 200, resp.text
+        items = resp.json()["items"]
+        assert [o["id"] for o in items] == [placed[m] for m in (100, 1200, 3000, 4900)]
+        for o, meters in zip(items, (100, 1200, 3000, 4900), strict=True):
+            assert abs(o["distance_m"] - meters) <= 2
+        wide = await world.benefits.get(OFFERS, params={"lat": TOWER[0], "lng": TOWER[1], "radius_m": 50_000},
+                                        headers=world.tokens.headers())
+        assert len(wide.json()["items"]) == 6
+
+    async def test_stable_pagination_with_equal_distances(self, world: World) -> None:
+        expected = []
+        for meters in (500, 800):
+            lat, lng = north(meters)
+            m = await world.merchant(lat=lat, lng=lng)
+            ids = sorted([(await world.offer(m["id"]))["id"] for _ in range(3)])
+            expected += ids  # same merchant, same distance: ordered by id
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"lat": TOWER[0], "lng": TOWER[1], "limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())).json()
+            seen += [o["id"] for o in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert seen == expected
+
+    @pytest.mark.parametrize("params", [{"lat": 23.1}, {"lng": 113.3}, {"lat": 91, "lng": 0},
+                                        {"lat": 0, "lng": 181}, {"lat": 0, "lng": 0, "radius_m": 50_001},
+                                        {"lat": 0, "lng": 0, "radius_m": 0}])
+    async def test_bad_geo_params(self, world: World, params: dict[str, Any]) -> None:
+        resp = await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())
+        assert resp.status_code == 422
+
+    async def test_across_the_antimeridian(self, world: World) -> None:
+        m = await world.merchant(lat=0.0, lng=-179.99)
+        offer = await world.offer(m["id"])
+        resp = await world.benefits.get(OFFERS, params={"lat": 0, "lng": 179.99, "radius_m": 5000},
+                                        headers=world.tokens.headers())
+        assert [o["id"] for o in resp.json()["items"]] == [offer["id"]]
+
+
+def test_bounding_box_contains_the_circle() -> None:
+    for lat, lng in ((23.1, 113.3), (70.0, 20.0), (-45.0, 179.9), (89.99, 0.0)):
+        box = bounding_box(lat, lng, 50_000)
+        for bearing in range(0, 360, 10):
+            # a point 49.9 km away in this direction
+            d = 49_900 / 6_371_008.8
+            b = math.radians(bearing)
+            p1, l1 = math.radians(lat), math.radians(lng)
+            p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+            l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+            plat, plng = math.degrees(p2), (math.degrees(l2) + 540) % 360 - 180
+            assert haversine_m(lat, lng, plat, plng) < 50_000
+            assert box.lat_min <= plat <= box.lat_max
+            assert any(lo <= plng <= hi for lo, hi in box.lng_ranges), (lat, lng, bearing)
