@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.common.auth import PrincipalDep
 from services.common.db import SessionDep
@@ -48,16 +48,13 @@ async def get_application(application_id: str, principal: PrincipalDep, session:
 
 
 @router.post("/{application_id}/approve", response_model=ApplicationRead)
-async def approve(application_id: str, principal: PrincipalDep, session: SessionDep,
-                  request: Request) -> ApplicationRead:
+async def approve(application_id: str, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     """Approve (staff in scope): creates the member and the card."""
-    return _read(await service.approve(session=session, principal=principal, application_id=application_id,
-                                       sessionmaker=request.app.state.db.sessionmaker))
+    return _read(await service.approve(session=session, principal=principal, application_id=application_id))
 
 
 @router.post("/{application_id}/reject", response_model=ApplicationRead)
-async def reject(application_id: str, body: Rejection, principal: PrincipalDep, session: SessionDep,
-                 request: Request) -> ApplicationRead:
+async def reject(application_id: str, body: Rejection, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     """Reject with a reason (staff in scope); the user may apply again."""
     return _read(await service.reject(session=session, principal=principal, application_id=application_id,
-                                      reason=body.reason, sessionmaker=request.app.state.db.sessionmaker))
+                                      reason=body.reason))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth import Principal
 from services.common.crypto import PiiCipher
@@ -91,22 +91,21 @@ async def visible(*, session: AsyncSession, principal: Principal, application_id
     raise ApplicationNotFound
 
 
-async def _pending_in_scope(session: AsyncSession, principal: Principal, application_id: str, action: str,
-                            sessionmaker: async_sessionmaker[AsyncSession]) -> Application:
+async def _pending_in_scope(session: AsyncSession, principal: Principal, application_id: str,
+                            action: str) -> Application:
     scope = await staff_scope(session, principal)
     application = await repository.get(session, application_id, for_update=True)
     if application is None or not in_scope(application.org_path, scope):
         if application is not None:
-            await audit.record_denied(sessionmaker, principal, action, "application", application_id)
+            await audit.record_denied(session, principal, action, "application", application_id)
         raise ApplicationNotFound
     if application.status != "pending":
         raise ApplicationNotPending
     return application
 
 
-async def approve(*, session: AsyncSession, principal: Principal, application_id: str,
-                  sessionmaker: async_sessionmaker[AsyncSession]) -> Application:
-    application = await _pending_in_scope(session, principal, application_id, "application.approve", sessionmaker)
+async def approve(*, session: AsyncSession, principal: Principal, application_id: str) -> Application:
+    application = await _pending_in_scope(session, principal, application_id, "application.approve")
     existing = await members.by_account(session, application.account_id)
     if existing is not None or (application.id_number_hash
                                 and await members.by_id_hash(session, application.id_number_hash)):
@@ -142,9 +141,8 @@ async def approve(*, session: AsyncSession, principal: Principal, application_id
     return application
 
 
-async def reject(*, session: AsyncSession, principal: Principal, application_id: str, reason: str,
-                 sessionmaker: async_sessionmaker[AsyncSession]) -> Application:
-    application = await _pending_in_scope(session, principal, application_id, "application.reject", sessionmaker)
+async def reject(*, session: AsyncSession, principal: Principal, application_id: str, reason: str) -> Application:
+    application = await _pending_in_scope(session, principal, application_id, "application.reject")
     application.status, application.reason, application.pending_key = "rejected", reason.strip(), None
     application.decided_by, application.decided_at = principal.account_id, utcnow()
     await session.flush()

@@ -1,13 +1,13 @@
 """The audit trail: time, actor, event, target, outcome and request id — ids only, no personal
 data. Successful actions are written in the request's own transaction (they exist exactly when the
-change does); refused staff actions are written in a separate one, because the request rolls back."""
+change does); refused staff actions are committed on their own, as the request's work rolls back."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth import Principal
 from services.common.logging import request_id_var
@@ -34,11 +34,14 @@ async def record(session: AsyncSession, actor: Principal | str | None, action: s
     await repository.add(session, _entry(actor, action, target_type, target_id, "success", detail))
 
 
-async def record_denied(sessionmaker: async_sessionmaker[AsyncSession], actor: Principal, action: str,
-                        target_type: str, target_id: str) -> None:
+async def record_denied(session: AsyncSession, actor: Principal, action: str, target_type: str,
+                        target_id: str) -> None:
+    """Call only before the request has changed anything, right before raising the refusal: the
+    request's transaction is rolled back (nothing to lose) and the entry committed on its own."""
     try:
-        async with sessionmaker() as session:
-            await repository.add(session, _entry(actor, action, target_type, target_id, "denied", None))
-            await session.commit()
+        await session.rollback()
+        await repository.add(session, _entry(actor, action, target_type, target_id, "denied", None))
+        await session.commit()
     except Exception:  # the refusal itself must still be answered
+        await session.rollback()
         logger.warning("audit write failed", extra={"fields": {"action": action, "target_id": target_id}})

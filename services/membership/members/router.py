@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.common.auth import PrincipalDep
 from services.common.db import SessionDep
@@ -65,27 +65,25 @@ async def list_members(principal: PrincipalDep, session: SessionDep, limit: Limi
 async def get_member(member_id: str, principal: PrincipalDep, session: SessionDep) -> MemberRead:
     """One member (staff in scope)."""
     member = await service.member_in_scope(session=session, principal=principal, member_id=member_id,
-                                           action="member.read")
+                                           action="member.read", audit_denied=False)
     found = await repository.with_card_and_org(session, member_id=member.id)
     assert found is not None
     return _staff_read(*found)
 
 
 @router.post("/members/{member_id}/suspend", response_model=MemberStatus)
-async def suspend(member_id: str, body: StatusChange, principal: PrincipalDep, session: SessionDep,
-                  request: Request) -> MemberStatus:
+async def suspend(member_id: str, body: StatusChange, principal: PrincipalDep, session: SessionDep) -> MemberStatus:
     """Suspend a member (staff in scope): the card stops working at merchants at once."""
     member = await service.set_status(session=session, principal=principal, member_id=member_id,
-                                      status="suspended", reason=body.reason,
-                                      sessionmaker=request.app.state.db.sessionmaker)
+                                      status="suspended", reason=body.reason)
     return MemberStatus(member_id=member.id, status=member.status)
 
 
 @router.post("/members/{member_id}/reinstate", response_model=MemberStatus)
-async def reinstate(member_id: str, principal: PrincipalDep, session: SessionDep, request: Request) -> MemberStatus:
+async def reinstate(member_id: str, principal: PrincipalDep, session: SessionDep) -> MemberStatus:
     """Reinstate a suspended member (staff in scope)."""
     member = await service.set_status(session=session, principal=principal, member_id=member_id,
-                                      status="active", reason=None, sessionmaker=request.app.state.db.sessionmaker)
+                                      status="active", reason=None)
     return MemberStatus(member_id=member.id, status=member.status)
 
 

@@ -3,7 +3,7 @@ staff in scope, erased when the account is closed."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth import Principal
 from services.membership.audit import service as audit
@@ -14,23 +14,22 @@ from services.membership.scope import in_scope, staff_scope
 
 
 async def member_in_scope(*, session: AsyncSession, principal: Principal, member_id: str, action: str,
-                          sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-                          for_update: bool = False) -> Member:
+                          audit_denied: bool = True, for_update: bool = False) -> Member:
     """The member when the caller's scope covers it; 404 otherwise (never reveal it exists)."""
     scope = await staff_scope(session, principal)
     member = await repository.get(session, member_id, for_update=for_update)
     if member is None or member.status == "closed" or not in_scope(member.org_path, scope):
-        if member is not None and sessionmaker is not None:
-            await audit.record_denied(sessionmaker, principal, action, "member", member_id)
+        if member is not None and audit_denied:
+            await audit.record_denied(session, principal, action, "member", member_id)
         raise MemberNotFound
     return member
 
 
 async def set_status(*, session: AsyncSession, principal: Principal, member_id: str, status: str,
-                     reason: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> Member:
+                     reason: str | None) -> Member:
     action = "member.suspend" if status == "suspended" else "member.reinstate"
     member = await member_in_scope(session=session, principal=principal, member_id=member_id, action=action,
-                                   sessionmaker=sessionmaker, for_update=True)
+                                   for_update=True)
     if member.status == status:
         raise InvalidState("会员已是该状态" if status == "active" else "会员已被暂停")
     member.status = status

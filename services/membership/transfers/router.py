@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.common.auth import PrincipalDep
 from services.common.db import SessionDep
@@ -47,15 +47,14 @@ async def get_transfer(transfer_id: str, principal: PrincipalDep, session: Sessi
 
 
 @router.post("/{transfer_id}/approve", response_model=TransferRead)
-async def approve(transfer_id: str, principal: PrincipalDep, session: SessionDep, request: Request) -> TransferRead:
+async def approve(transfer_id: str, principal: PrincipalDep, session: SessionDep) -> TransferRead:
     """Complete the transfer (staff whose scope covers the target union)."""
-    return _read(await service.approve(session=session, principal=principal, transfer_id=transfer_id,
-                                       sessionmaker=request.app.state.db.sessionmaker))
+    return _read(await service.approve(session=session, principal=principal, transfer_id=transfer_id))
 
 
 @router.post("/{transfer_id}/reject", response_model=TransferRead)
-async def reject(transfer_id: str, body: TransferDecision, principal: PrincipalDep, session: SessionDep,
-                 request: Request) -> TransferRead:
+async def reject(transfer_id: str, body: TransferDecision, principal: PrincipalDep,
+                 session: SessionDep) -> TransferRead:
     """Refuse the transfer with a reason (staff whose scope covers the target union)."""
     return _read(await service.reject(session=session, principal=principal, transfer_id=transfer_id,
-                                      reason=body.reason, sessionmaker=request.app.state.db.sessionmaker))
+                                      reason=body.reason))

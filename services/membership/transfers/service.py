@@ -5,7 +5,7 @@ card (number and status) and its history are untouched, so the card never stops 
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.auth import Principal
 from services.common.db import utcnow
@@ -57,22 +57,20 @@ async def visible(*, session: AsyncSession, principal: Principal, transfer_id: s
     raise TransferNotFound
 
 
-async def _pending_in_scope(session: AsyncSession, principal: Principal, transfer_id: str, action: str,
-                            sessionmaker: async_sessionmaker[AsyncSession]) -> Transfer:
+async def _pending_in_scope(session: AsyncSession, principal: Principal, transfer_id: str, action: str) -> Transfer:
     scope = await staff_scope(session, principal)
     transfer = await repository.get(session, transfer_id, for_update=True)
     if transfer is None or not in_scope(transfer.to_org_path, scope):
         if transfer is not None:
-            await audit.record_denied(sessionmaker, principal, action, "transfer", transfer_id)
+            await audit.record_denied(session, principal, action, "transfer", transfer_id)
         raise TransferNotFound
     if transfer.status != "pending":
         raise TransferNotPending
     return transfer
 
 
-async def approve(*, session: AsyncSession, principal: Principal, transfer_id: str,
-                  sessionmaker: async_sessionmaker[AsyncSession]) -> Transfer:
-    transfer = await _pending_in_scope(session, principal, transfer_id, "transfer.approve", sessionmaker)
+async def approve(*, session: AsyncSession, principal: Principal, transfer_id: str) -> Transfer:
+    transfer = await _pending_in_scope(session, principal, transfer_id, "transfer.approve")
     member = await members.get(session, transfer.member_id, for_update=True)
     if member is None or member.status == "closed":
         raise NotAMember
@@ -88,9 +86,8 @@ async def approve(*, session: AsyncSession, principal: Principal, transfer_id: s
     return transfer
 
 
-async def reject(*, session: AsyncSession, principal: Principal, transfer_id: str, reason: str,
-                 sessionmaker: async_sessionmaker[AsyncSession]) -> Transfer:
-    transfer = await _pending_in_scope(session, principal, transfer_id, "transfer.reject", sessionmaker)
+async def reject(*, session: AsyncSession, principal: Principal, transfer_id: str, reason: str) -> Transfer:
+    transfer = await _pending_in_scope(session, principal, transfer_id, "transfer.reject")
     transfer.status, transfer.pending_key, transfer.decision_reason = "rejected", None, reason.strip()
     transfer.decided_by, transfer.decided_at = principal.account_id, utcnow()
     await session.flush()
