@@ -49,7 +49,6 @@ async def _load_key(db: Database, key_id: str) -> tuple[str, str, bool] | None:
     async with transaction(db, write=False) as session:
         row = (await session.execute(select(MerchantKey.merchant_id, MerchantKey.secret_enc, MerchantKey.revoked_at)
                                      .where(MerchantKey.key_id == key_id))).first()
-        await session.rollback()
     if row is None:
         return None
     return row[0], row[1], row[2] is not None

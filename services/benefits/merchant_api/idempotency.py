@@ -58,7 +58,6 @@ async def claim(db: Database, *, merchant_id: str, key: str, fp: str, wait: floa
                     await repository.take_over_stale(session, existing.id, now=utcnow(), stale_after=STALE_AFTER):
                 await session.commit()
                 return Claim(existing.id, None)
-            await session.rollback()
         if existing is None:  # deleted (its request failed) between our insert and read: try again
             if time.monotonic() >= deadline:
                 raise IdempotencyKeyInProgress

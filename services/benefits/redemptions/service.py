@@ -159,7 +159,6 @@ async def _redeem(*, db: Database, membership: MembershipClient, caller: Merchan
     now = utcnow()
     async with transaction(db, write=False) as session:
         offer = await offers.get(session, body.offer_id)
-        await session.rollback()
     if offer is None or offer.merchant_id != caller.merchant_id:
         raise OfferNotOwned
     if not offer.starts_at <= now < offer.ends_at:
@@ -204,7 +203,6 @@ async def _advisory_limits(db: Database, offer: Offer, member_id: str, period: s
     async with transaction(db, write=False) as session:
         used = await repository.counter_used(session, offer_id=offer.id, member_id=member_id, period_key=period)
         fresh = await offers.get(session, offer.id)
-        await session.rollback()
     if used >= offer.per_member_limit:
         raise LimitReached
     if fresh is not None and fresh.total_quota is not None and fresh.used_count >= fresh.total_quota:
