@@ -31,6 +31,8 @@ class IdentitySettings(CommonSettings):
     wechat_secret: str | None = Field(None, validation_alias="WECHAT_SECRET")
     wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias="WECHAT_API_BASE")
     wechat_timeout: float = 3.0
+    # Subscribe-message template per notification kind, JSON {"ticket_reply": "<template id>", ...}.
+    wechat_template_ids: dict[str, str] = Field(default_factory=dict, validation_alias="WECHAT_TEMPLATE_IDS")
 
     # Seconds between outbox delivery passes; 0 disables the background relay (tests drive it).
     outbox_interval: float = 1.0

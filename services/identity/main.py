@@ -19,6 +19,8 @@ from services.identity.accounts.router import router as accounts_router
 from services.identity.accounts.service import ensure_bootstrap_admin
 from services.identity.config import IdentitySettings
 from services.identity.keys import SigningKeys
+from services.identity.notifications.router import internal as notifications_internal
+from services.identity.notifications.router import router as notifications_router
 from services.identity.passwords.router import router as password_router
 from services.identity.sms.router import router as sms_router
 from services.identity.sms.sender import DevelopmentSmsSender, SmsSender
@@ -68,5 +70,6 @@ def create_app(settings: IdentitySettings | None = None, *,
 
     return create_service_app(
         settings, title="Smart Union identity", hook=hook, calls=EVENT_SUBSCRIBERS, transports=transports,
-        routers=[sms_router, wechat_router, password_router, tokens_router, accounts_router, accounts_internal],
+        routers=[sms_router, wechat_router, password_router, tokens_router, accounts_router, notifications_router,
+                 accounts_internal, notifications_internal],
     )

@@ -2,11 +2,22 @@
 
 from services.identity.accounts.models import Account, OutboxEvent, Revocation, WechatIdentity
 from services.identity.database import Base
+from services.identity.notifications.models import Notification, WechatSubscription
 from services.identity.passwords.models import LoginFailure
 from services.identity.sms.models import SmsCode
 from services.identity.tokens.models import RefreshToken
 
 metadata = Base.metadata
 
-__all__ = ["Account", "LoginFailure", "OutboxEvent", "RefreshToken", "Revocation", "SmsCode",
-           "WechatIdentity", "metadata"]
+__all__ = [
+           "Account",
+           "LoginFailure",
+           "Notification",
+           "OutboxEvent",
+           "RefreshToken",
+           "Revocation",
+           "SmsCode",
+           "WechatIdentity",
+           "WechatSubscription",
+           "metadata",
+]

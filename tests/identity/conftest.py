@@ -11,12 +11,14 @@ from tests.apps import running
 
 TEST_PHONE = "13800138000"
 TEST_CODE = "246810"
+OTHER_PHONE = "13800138001"
 ADMIN = ("root-admin", "root-admin-password")
 
 
 @pytest.fixture
 def identity_settings(db_url: Callable[[str], str], common_env: dict[str, object]) -> IdentitySettings:
-    return IdentitySettings(database_url=db_url("identity"), SMS_TEST_CODES=f"{TEST_PHONE}:{TEST_CODE}",
+    codes = f"{TEST_PHONE}:{TEST_CODE},{OTHER_PHONE}:{TEST_CODE}"
+    return IdentitySettings(database_url=db_url("identity"), SMS_TEST_CODES=codes,
                             BOOTSTRAP_ADMIN_USERNAME=ADMIN[0], BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1],
                             outbox_interval=0, **common_env)
 
@@ -49,7 +51,8 @@ async def wechat_identity(identity_settings: IdentitySettings, wechat_fake) -> A
     from tests.fakes.wechat import APPID, SECRET
 
     settings = identity_settings.model_copy(update={"wechat_appid": APPID, "wechat_secret": SECRET,
-                                                    "wechat_api_base": "http://wechat.test", "wechat_timeout": 1.0})
+                                                    "wechat_api_base": "http://wechat.test", "wechat_timeout": 1.0,
+                                                    "wechat_template_ids": {"ticket_reply": "tmpl-reply"}})
     app = create_app(settings, transports={"wechat": httpx.ASGITransport(app=wechat_fake)})
     async with running(app) as client:
         yield client

@@ -18,6 +18,7 @@ from services.identity.accounts import repository
 from services.identity.accounts.errors import InvalidOrg, UsernameTaken
 from services.identity.accounts.models import Account
 from services.identity.accounts.schemas import AccountCreate
+from services.identity.notifications import repository as notifications
 from services.identity.passwords.service import hash_password
 from services.identity.tokens import repository as tokens
 
@@ -90,6 +91,7 @@ async def close_account(*, session: AsyncSession, account: Account) -> None:
         account.username = f"closed-{account.id}"
     account.password_hash = None
     await repository.delete_wechat_identities(session, account.id)
+    await notifications.delete_for(session, account.id)
     await revoke_everything(session=session, account=account)
     await repository.add_event(session, "account.closed", json.dumps({"account_id": account.id}))
     logger.info("account closed", extra={"fields": {"account_id": account.id}})
