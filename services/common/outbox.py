@@ -9,15 +9,43 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import Database, utcnow
+from services.common.db import Database, UtcDateTime, utcnow
 from services.common.errors import ProblemError
 from services.common.http import ServiceClient
+from services.common.ids import new_id
 
 logger = logging.getLogger("smartunion.outbox")
+
+
+class OutboxMixin:
+    """Columns of a service's `outbox_events` table:
+    `class OutboxEvent(OutboxMixin, Base): __tablename__ = "outbox_events"`."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+async def emit(session: AsyncSession, model: Any, topic: str, payload: dict[str, Any]) -> None:
+    """Record an event in the caller's transaction; the relay delivers it after commit."""
+    session.add(model(topic=topic, payload=json.dumps(payload, ensure_ascii=False)))
+    await session.flush()
+
+
+async def notify(session: AsyncSession, model: Any, *, account_id: str, kind: str, title: str, body: str,
+                 link: str | None = None) -> None:
+    """A notification for a member's inbox (owned by identity, topic `notification`)."""
+    await emit(session, model, "notification", {"account_id": account_id, "kind": kind, "title": title,
+                                                "body": body, "link": link})
 
 
 class OutboxRelay:
