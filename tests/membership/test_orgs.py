@@ -34,15 +34,16 @@ class TestCreate:
         assert resp.status_code == 401 and resp.json()["code"] == "unauthenticated"
 
     async def test_unknown_parent_and_bad_names(self, world: World) -> None:
-        resp = await world.client.post("/api/v1/orgs", json={"name": "某工会", "parent_id": "nope"}, headers=world.admin)
+        resp = await world.client.post("/api/v1/orgs", json={"name": "某工会", "parent_id": "nope"},
+                                       headers=world.admin)
         assert resp.status_code == 422 and resp.json()["code"] == "invalid_org"
         for name in ("", "   ", "x" * 101):
             resp = await world.client.post("/api/v1/orgs", json={"name": name, "parent_id": None}, headers=world.admin)
             assert resp.status_code == 422, name
 
     async def test_sibling_names_are_unique(self, world: World) -> None:
-        resp = await world.client.post("/api/v1/orgs", json={"name": "广州地铁集团工会", "parent_id": world.orgs["guangzhou"]},
-                                       headers=world.admin)
+        body = {"name": "广州地铁集团工会", "parent_id": world.orgs["guangzhou"]}
+        resp = await world.client.post("/api/v1/orgs", json=body, headers=world.admin)
         assert resp.status_code == 409 and resp.json()["code"] == "org_name_taken"
 
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.membership.applications.models import Application
 from services.membership.events.models import ProcessedEvent
 from services.membership.members.models import Card, Member
-from services.membership.qr.models import QrToken
 from services.membership.transfers.models import Transfer
 
 
@@ -21,7 +20,8 @@ async def mark_seen(session: AsyncSession, event_id: str, topic: str) -> None:
 
 async def erase_account(session: AsyncSession, account_id: str) -> str | None:
     """Erase the personal data of one account; the member row stays (ids only) for the records the
-    law keeps. Returns the member id, if any."""
+    law keeps. Live QR codes stay (they hold no personal data and die within 60 s); checking one
+    now answers not_a_member. Returns the member id, if any."""
     member_id = await session.scalar(select(Member.id).where(Member.account_id == account_id))
     await session.execute(update(Application).where(Application.account_id == account_id).values(
         real_name_enc=None, real_name_masked=None, id_number_enc=None, id_number_hash=None, id_number_masked=None,
@@ -37,5 +37,4 @@ async def erase_account(session: AsyncSession, account_id: str) -> str | None:
             status="closed", real_name_enc=None, real_name_masked=None, id_number_enc=None, id_number_hash=None,
             id_number_masked=None, status_reason=None))
         await session.execute(update(Card).where(Card.member_id == member_id).values(status="revoked"))
-        await session.execute(delete(QrToken).where(QrToken.member_id == member_id))
     return member_id
