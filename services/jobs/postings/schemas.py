@@ -32,7 +32,7 @@ Category = Annotated[str, AfterValidator(_squash), Field(min_length=1, max_lengt
 # Yuan per month; the upper bound only stops absurd numbers.
 Salary = Annotated[int, Field(gt=0, le=1_000_000)]
 Description = Annotated[str, Field(max_length=5000)]
-Phone = Annotated[str, Field(min_length=5, max_length=20)]
+Phone = Annotated[str, Field(min_length=1, max_length=30)]
 CreditCode = Annotated[str, Field(min_length=18, max_length=20)]
 Expiry = Annotated[datetime, AfterValidator(_aware)]
 
