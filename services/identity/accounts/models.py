@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UtcDateTime, utcnow
 from services.common.ids import new_id
+from services.common.outbox import OutboxMixin
 from services.identity.database import Base
 
 
@@ -51,14 +52,8 @@ class Revocation(Base):
     revoked_at: Mapped[float] = mapped_column(Float)
 
 
-class OutboxEvent(Base):
+class OutboxEvent(OutboxMixin, Base):
     """Facts other services need (account closed), written in the same transaction as the change
     and delivered at least once."""
 
     __tablename__ = "outbox_events"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    topic: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

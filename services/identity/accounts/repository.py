@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.accounts.models import Account, OutboxEvent, Revocation, WechatIdentity
+from services.identity.accounts.models import Account, Revocation, WechatIdentity
 
 
 async def get(session: AsyncSession, account_id: str) -> Account | None:
@@ -53,8 +53,3 @@ async def revocations_after(session: AsyncSession, seq: int, limit: int = 1000) 
 
 async def last_revocation_seq(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.max(Revocation.seq), 0))) or 0)
-
-
-async def add_event(session: AsyncSession, topic: str, payload: str) -> None:
-    session.add(OutboxEvent(topic=topic, payload=payload))
-    await session.flush()

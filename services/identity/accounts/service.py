@@ -3,7 +3,6 @@ bootstrap admin; closed on request (PIPL art. 47)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -14,9 +13,10 @@ from services.common.crypto import PiiCipher
 from services.common.db import utcnow
 from services.common.http import OrgDirectory
 from services.common.masking import mask_phone
+from services.common.outbox import emit
 from services.identity.accounts import repository
 from services.identity.accounts.errors import InvalidOrg, UsernameTaken
-from services.identity.accounts.models import Account
+from services.identity.accounts.models import Account, OutboxEvent
 from services.identity.accounts.schemas import AccountCreate
 from services.identity.notifications import repository as notifications
 from services.identity.passwords.service import hash_password
@@ -93,5 +93,5 @@ async def close_account(*, session: AsyncSession, account: Account) -> None:
     await repository.delete_wechat_identities(session, account.id)
     await notifications.delete_for(session, account.id)
     await revoke_everything(session=session, account=account)
-    await repository.add_event(session, "account.closed", json.dumps({"account_id": account.id}))
+    await emit(session, OutboxEvent, "account.closed", {"account_id": account.id})
     logger.info("account closed", extra={"fields": {"account_id": account.id}})
