@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 export PYTHONPATH := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install migrate lint typecheck importlint fmt bench clean
+.PHONY: run test install migrate lint typecheck importlint fmt bench backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ importlint: install
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+backup: install
+	$(BIN)/python -m scripts.backup backup --data-dir $${SMARTUNION_DATA_DIR:-.data}
+
+restore: install
+	$(BIN)/python -m scripts.backup restore --data-dir $${SMARTUNION_DATA_DIR:-.data} --archive "$(BACKUP)"
 
 clean:
 	rm -rf $(VENV) .data
