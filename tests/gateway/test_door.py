@@ -86,3 +86,21 @@ async def test_unknown_paths_and_internal_are_404(make_gateway: GatewayMaker) ->
         for path in ("/internal/events", "/api/v1/internal/x", "/api/v2/jobs", "/openapi.json", "/docs"):
             assert (await c.get(path)).status_code == 404, path
         assert up.count() == 0
+
+
+async def test_a_cached_token_dies_with_its_account_and_its_expiry(make_gateway: GatewayMaker,
+                                                                   tokens: TokenFactory) -> None:
+    import asyncio
+
+    async with fake_upstream() as up, make_gateway(upstreams={"identity": up.url}) as (gw, client):
+        headers = tokens.headers("acc-revoked")
+        assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+        assert (await client.get("/api/v1/me", headers=headers)).status_code == 200  # from the cache
+        assert gw.verifier is not None
+        gw.verifier.revoke("acc-revoked", time.time() + 1)
+        assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
+        short = tokens.headers("acc-short", ttl=1)
+        assert (await client.get("/api/v1/me", headers=short)).status_code == 200
+        await asyncio.sleep(1.1)
+        assert (await client.get("/api/v1/me", headers=short)).status_code == 401
+        assert up.count() == 3
