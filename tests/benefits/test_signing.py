@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 
 from services.benefits.config import BenefitsSettings
 from services.benefits.main import create_app
@@ -93,28 +92,25 @@ class TestSignature:
             resp = await world.benefits.post(VERIFY, content=body, headers=headers)
             assert resp.status_code == 401 and code(resp) == "signature_invalid"
 
-    @pytest.mark.parametrize("offset", [-301, 301, -10_000])
-    async def test_skewed_clock(self, world: World, offset: int) -> None:
+    async def test_skewed_clock(self, world: World) -> None:
         pos = await pos_for(world)
-        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, timestamp=int(time.time()) + offset)
-        assert resp.status_code == 401 and code(resp) == "timestamp_skew"
+        for offset in (-301, 301, -10_000):
+            resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, timestamp=int(time.time()) + offset)
+            assert resp.status_code == 401 and code(resp) == "timestamp_skew"
 
     async def test_within_window_is_fine(self, world: World) -> None:
         pos = await pos_for(world)
         resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, timestamp=int(time.time()) - 290)
         assert resp.status_code == 200
 
-    @pytest.mark.parametrize("ts", ["", "abc", "1.5", "-5"])
-    async def test_malformed_timestamp(self, world: World, ts: str) -> None:
+    async def test_malformed_timestamp_and_nonce(self, world: World) -> None:
         pos = await pos_for(world)
-        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, headers={"X-Timestamp": ts})
-        assert resp.status_code == 401 and code(resp) == "timestamp_skew"
-
-    @pytest.mark.parametrize("nonce", ["short", "x" * 65, "has spaces in it, 20+ chars"])
-    async def test_malformed_nonce(self, world: World, nonce: str) -> None:
-        pos = await pos_for(world)
-        resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, nonce=nonce)
-        assert resp.status_code == 401 and code(resp) == "signature_invalid"
+        for ts in ("", "abc", "1.5", "-5"):
+            resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, headers={"X-Timestamp": ts})
+            assert resp.status_code == 401 and code(resp) == "timestamp_skew"
+        for nonce in ("short", "x" * 65, "has spaces in it, 20+ chars"):
+            resp = await pos.request("POST", VERIFY, {"qr_token": "x"}, nonce=nonce)
+            assert resp.status_code == 401 and code(resp) == "signature_invalid"
 
     async def test_replayed_request(self, world: World) -> None:
         pos = await pos_for(world)
