@@ -78,3 +78,18 @@ class TestCredentials:
         resp = await world.benefits.delete(f"/api/v1/benefits/merchants/{m1['id']}/credentials/{pos.key_id}",
                                            headers=world.staff["shenzhen"])
         assert resp.status_code == 404
+
+
+class TestDemoSeed:
+    async def test_seed_creates_merchants_offers_and_a_working_key(self, world: World) -> None:
+        from scripts.demo.benefits import MERCHANTS, seed
+        from tests.benefits.conftest import Pos
+
+        ctx: dict = {"orgs": dict(world.orgs), "headers": {"staff_city": world.staff["guangzhou"]}}
+        await seed(world.benefits, ctx)
+        offers = (await world.benefits.get("/api/v1/benefits/offers", params={"limit": 100},
+                                           headers=world.tokens.headers())).json()["items"]
+        assert len(offers) == sum(len(m["offers"]) for m in MERCHANTS)
+        assert len({o["merchant"]["category"] for o in offers}) >= 5
+        pos = Pos(world.benefits, ctx["merchant_key"]["key_id"], ctx["merchant_key"]["secret"])
+        assert (await pos.verify("x")).status_code == 200
