@@ -66,7 +66,11 @@ def create_service_app(
                                 transport=transports.get(name))
             for name in calls
         }
-        own_http = httpx.AsyncClient(transport=transports.get("identity"))
+        # The revocation poll calls identity's /internal/revocations, which wants a service token.
+        async def _sign(request: httpx.Request) -> None:
+            request.headers["x-service-token"] = app.state.signer.token_for("identity")
+
+        own_http = httpx.AsyncClient(transport=transports.get("identity"), event_hooks={"request": [_sign]})
         if verifier is not None:
             app.state.verifier = verifier
         elif service != "identity":

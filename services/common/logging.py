@@ -42,6 +42,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's own access log would duplicate ours (and print query strings); keep its errors.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request at INFO (the revocation poll: once a second): keep its warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
