@@ -23,6 +23,7 @@ from gateway.proxy import HOP_BY_HOP, Upstream, send_problem
 from gateway.ratelimit import Limiter, Policy, make_limiter
 from services.common.auth import TokenVerifier
 from services.common.errors import ProblemError
+from services.common.internal_auth import ServiceSigner
 from services.common.logging import configure_logging, request_id_var
 from services.common.middleware import incoming_request_id
 
@@ -75,7 +76,13 @@ class Gateway:
             await upstream.start()
             self.upstreams[name] = upstream
         if self._given_verifier is None:
-            self._http = httpx.AsyncClient()
+            # /internal/revocations wants a service token like every internal route.
+            signer = ServiceSigner(s.resolved_internal_secret(), "gateway")
+
+            async def sign(request: httpx.Request) -> None:
+                request.headers["x-service-token"] = signer.token_for("identity")
+
+            self._http = httpx.AsyncClient(event_hooks={"request": [sign]})
             identity = s.upstream_urls()["identity"]
             self.verifier = TokenVerifier(f"{identity}/.well-known/jwks.json",
                                           revocations_url=f"{identity}/internal/revocations", client=self._http)

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 from prometheus_client import Counter, Gauge
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from gateway.breaker import CircuitBreaker
+from gateway.fastclient import ConnectFailed, FastPool, UpstreamDisconnected
 from services.common.errors import PROBLEM_JSON, problem_body
 
 UPSTREAM_ERRORS = Counter("smartunion_gateway_upstream_errors_total", "upstream failures", ["upstream", "kind"])
@@ -26,6 +28,9 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"p
                         b"x-real-ip", b"x-forwarded-for", b"x-request-id"})
 RESPONSE_SKIP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date",
                            "x-request-id"})  # the gateway sets its own
+# The gateway sets its own X-Request-ID (the same id, passed upstream) and security headers.
+RESPONSE_HOP_B = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"server", b"date",
+                            b"x-request-id"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 STREAM_THRESHOLD = 256 * 1024
 
@@ -44,13 +49,18 @@ class Upstream:
         self.inflight = 0
         self._connect_timeout = connect_timeout
         self.session: aiohttp.ClientSession | None = None
+        self.pool: FastPool | None = None
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self.max_inflight, keepalive_timeout=60, ttl_dns_cache=300)
         self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=(
             "User-Agent", "Accept-Encoding", "Accept", "Content-Type"))
+        url = URL(self.base_url)
+        self.pool = FastPool(url.host or "127.0.0.1", url.port or 80, connect_timeout=self._connect_timeout)
 
     async def close(self) -> None:
+        if self.pool:
+            self.pool.close()
         if self.session:
             await self.session.close()
 
@@ -94,6 +104,10 @@ class Upstream:
         except BodyTooLarge:
             await send_problem(send, 413, "too_large", "请求体过大")
             return
+        if isinstance(body, bytes):
+            await self._forward_fast(method, path, scope.get("query_string", b""), headers, body, send,
+                                     read_timeout)
+            return
         out_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
         if length is not None:
             out_headers.append(("content-length", str(length)))
@@ -128,6 +142,53 @@ class Upstream:
                 self._failed("protocol")
                 await send_problem(send, 503, "upstream_unavailable", f"{self.name} 服务暂时不可用", retry_after=1)
                 return
+
+    async def _forward_fast(self, method: str, path: bytes, query: bytes, headers: list[tuple[bytes, bytes]],
+                            body: bytes, send: Send, read_timeout: float) -> None:
+        assert self.pool is not None
+        target = path + b"?" + query if query else path
+        started = False
+
+        async def on_start(status: int, upstream_headers: list[tuple[bytes, bytes]]) -> None:
+            nonlocal started
+            started = True
+            # Content-Length is kept (it is exact: the body passes through unchanged); framing
+            # headers of the upstream hop are not.
+            out = [(k, v) for k, v in upstream_headers if k not in RESPONSE_HOP_B]
+            await send({"type": "http.response.start", "status": status, "headers": out})
+
+        async def on_body(chunk: bytes, more: bool) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+        attempts = 2 if method in IDEMPOTENT else 1
+        for attempt in range(attempts):
+            try:
+                status = await self.pool.request(method, target, headers, body, read_timeout=read_timeout,
+                                                 on_start=on_start, on_body=on_body,
+                                                 stream_over=STREAM_THRESHOLD)
+            except ConnectFailed:
+                if attempt + 1 < attempts:
+                    continue
+                self._failed("connect")
+                await send_problem(send, 503, "upstream_unavailable", f"{self.name} 服务暂时不可用", retry_after=1)
+                return
+            except UpstreamDisconnected:
+                self._failed("disconnect")
+                if not started:
+                    await send_problem(send, 503, "upstream_unavailable", f"{self.name} 服务暂时不可用",
+                                       retry_after=1)
+                return
+            except TimeoutError:
+                self._failed("timeout")
+                if not started:
+                    await send_problem(send, 504, "upstream_timeout", f"{self.name} 服务响应超时")
+                return
+            if status >= 500 and status != 503:
+                self._failed("status")
+            elif self.breaker.consecutive_failures or self.breaker.opened_at is not None:
+                self.breaker.success()
+                BREAKER_STATE.labels(self.name).set(0)
+            return
 
     def _failed(self, kind: str) -> None:
         UPSTREAM_ERRORS.labels(self.name, kind).inc()
