@@ -1,4 +1,5 @@
-"""Request-scoped access to the membership service's resources (created in main.lifespan)."""
+"""Request-scoped access to the membership service's resources (created in main.lifespan).
+Async on purpose: FastAPI runs plain `def` dependencies in a worker thread, a hop per request."""
 
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ from services.membership.config import MembershipSettings
 from services.membership.qr.codec import QrCodec
 
 
-def _settings(request: Request) -> MembershipSettings:
+async def _settings(request: Request) -> MembershipSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _pii(request: Request) -> PiiCipher:
+async def _pii(request: Request) -> PiiCipher:
     return request.app.state.pii  # type: ignore[no-any-return]
 
 
-def _kv(request: Request) -> KeyValueStore:
+async def _kv(request: Request) -> KeyValueStore:
     return request.app.state.kv  # type: ignore[no-any-return]
 
 
-def _qr(request: Request) -> QrCodec:
+async def _qr(request: Request) -> QrCodec:
     return request.app.state.qr  # type: ignore[no-any-return]
 
 
