@@ -31,7 +31,9 @@ class GatewaySettings(CommonSettings):
     home_part_timeout: float = 1.0
     breaker_failures: int = 5
     breaker_open_seconds: float = 5.0
-    max_inflight_per_upstream: int = 512
+    # Beyond this many requests in flight to one service, answer 503 at once instead of queueing
+    # into timeouts (a service answers ~2-5k req/s: 128 in flight is already ~50 ms of queue).
+    max_inflight_per_upstream: int = 128
     max_upload_body: int = 10 * 1024 * 1024 + 64 * 1024
     # Read timeout per public prefix (seconds); the rest get `read_timeout`. Uploads get
     # `upload_read_timeout`. A slow upstream answers 504 upstream_timeout within this budget.
