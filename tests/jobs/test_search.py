@@ -183,3 +183,34 @@ class TestVisibility:
         assert (await world.client.get("/api/v1/jobs/" + "x" * 65, headers=world.headers["member"])).status_code == 422
         resp = await world.client.get("/api/v1/jobs/%27%20OR%201=1", headers=world.headers["member"])
         assert resp.status_code == 404
+
+
+class TestHostileInput:
+    async def test_nul_and_control_characters_never_500(self, world: World) -> None:
+        job = await world.published()
+        for params in ({"q": "电工\x00司机"}, {"city": "广州\x00"}, {"category": "\x00"}, {"q": "\x00"}):
+            resp = await world.search(**params)
+            assert resp.status_code == 200, (params, resp.text)
+        for field in ("title", "description", "city", "employer_name", "contact_phone"):
+            resp = await world.client.post("/api/v1/jobs", json={**_body(), field: "电工\x00电工"},
+                                           headers=world.headers["employer"])
+            assert resp.status_code == 422, (field, resp.text)
+        resp = await world.client.post(f"/api/v1/jobs/{job['id']}/applications", json={"message": "你好\x00"},
+                                       headers=world.headers["member"])
+        assert resp.status_code == 422
+        assert (await world.client.get("/api/v1/jobs/abc%00def", headers=world.headers["member"])).status_code == 404
+
+    async def test_forged_cursors(self, world: World) -> None:
+        from services.common.pagination import encode_cursor
+
+        await world.published()
+        for key in (["2026-01-01T00:00:00", "abc"], ["2026-01-01T00:00:00+00:00", "a\x00b"],
+                    ["2026-01-01T00:00:00+00:00", 5], [1, 2, 3], ["nonsense", "abc"]):
+            resp = await world.search(cursor=encode_cursor(key))
+            assert resp.status_code == 422 and resp.json()["code"] == "invalid_cursor", key
+
+
+def _body() -> dict:
+    from tests.jobs.conftest import job_body
+
+    return job_body()

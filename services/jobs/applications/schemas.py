@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.jobs.postings.schemas import JobStatus
+from services.jobs.postings.schemas import JobStatus, no_control
 
 
 class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    message: str = Field(default="", max_length=500)
+    message: Annotated[str, AfterValidator(no_control)] = Field(default="", max_length=500)
     # Optional name to show the employer; only its mask is stored (张*).
-    name: str | None = Field(default=None, max_length=40)
+    name: Annotated[str, AfterValidator(no_control)] | None = Field(default=None, max_length=40)
 
 
 class ApplicationRead(BaseModel):

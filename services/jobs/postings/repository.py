@@ -4,6 +4,7 @@ filter or a cron job that did not run."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,17 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
+
+
+def plausible_id(value: str) -> bool:
+    """Ids are hex strings: anything else cannot exist, and is never sent to the database."""
+    return bool(_ID.match(value))
+
+
 async def get(session: AsyncSession, job_id: str) -> Job | None:
+    if not plausible_id(job_id):
+        return None
     return await session.scalar(select(Job).where(Job.id == job_id))
 
 

@@ -48,6 +48,8 @@ async def search_jobs(principal: PrincipalDep, session: SessionDep,
             return JobList(items=[], next_cursor=None)
     city_key = normalize_city(city) if city and city.strip() else None
     category_key = " ".join(category.split()) if category and category.strip() else None
+    if any("\x00" in v for v in (city_key or "", category_key or "")):
+        return JobList(items=[], next_cursor=None)  # no job has such a city (and PostgreSQL refuses NUL)
     now = utcnow()
     rows = await repository.search(session, now=now, tokens=tokens, city=city_key, category=category_key,
                                    salary_min=salary_min, after=after, limit=limit + 1)

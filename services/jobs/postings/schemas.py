@@ -8,8 +8,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from services.jobs.postings.checks import normalize_city
 
 
+def no_control(value: str) -> str:
+    """Refuse NUL and other control characters (PostgreSQL cannot store NUL in text; none belongs
+    in a job posting). Line breaks and tabs are fine."""
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise ValueError("包含不允许的控制字符")
+    return value
+
+
 def _squash(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(no_control(value).split())
 
 
 def _has_word(value: str) -> str:
@@ -31,9 +39,9 @@ City = Annotated[str, AfterValidator(_squash), AfterValidator(normalize_city), F
 Category = Annotated[str, AfterValidator(_squash), Field(min_length=1, max_length=32), AfterValidator(_has_word)]
 # Yuan per month; the upper bound only stops absurd numbers.
 Salary = Annotated[int, Field(gt=0, le=1_000_000)]
-Description = Annotated[str, Field(max_length=5000)]
-Phone = Annotated[str, Field(min_length=1, max_length=30)]
-CreditCode = Annotated[str, Field(min_length=18, max_length=20)]
+Description = Annotated[str, Field(max_length=5000), AfterValidator(no_control)]
+Phone = Annotated[str, Field(min_length=1, max_length=30), AfterValidator(no_control)]
+CreditCode = Annotated[str, Field(min_length=18, max_length=20), AfterValidator(no_control)]
 Expiry = Annotated[datetime, AfterValidator(_aware)]
 
 
@@ -52,7 +60,7 @@ class JobCreate(BaseModel):
     employer_credit_code: CreditCode | None = None
     # Only an admin chooses the org; everyone else posts into their own org (or, for staff, an
     # org inside their subtree).
-    org_id: str | None = Field(default=None, max_length=64)
+    org_id: str | None = Field(default=None, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
 
     @model_validator(mode="after")
     def _salary_range(self) -> JobCreate:
@@ -82,7 +90,7 @@ class JobReview(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Literal["approve", "reject"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, AfterValidator(no_control)] | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _reason_for_reject(self) -> JobReview:

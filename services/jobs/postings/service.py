@@ -69,9 +69,12 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         moment, last_id = key
-        return datetime.fromisoformat(moment), str(last_id)
+        at = datetime.fromisoformat(moment)
     except (ValueError, TypeError):
         raise Unprocessable("游标无效", code="invalid_cursor") from None
+    if at.tzinfo is None or not isinstance(last_id, str) or not repository.plausible_id(last_id):
+        raise Unprocessable("游标无效", code="invalid_cursor")
+    return at, last_id
 
 
 def next_cursor(items: list[Job], limit: int, key: str) -> str | None:
