@@ -133,6 +133,14 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
         return problem_response(500, "internal_error", "服务器内部错误")
 
+    from sqlalchemy.exc import DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if _is_unstorable_text(exc):
+            return problem_response(422, "validation_error", "请求含有无法保存的字符（如 NUL）")
+        return await _unhandled(request, exc)
+
 
 def _is_database_down(exc: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -140,3 +148,16 @@ def _is_database_down(exc: Exception) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _is_unstorable_text(exc: Exception) -> bool:
+    """PostgreSQL refuses NUL (0x00) in text (SQLSTATE 22021, character_not_in_repertoire); that is
+    bad input from the caller, not a server fault. SQLite stores it, so only PostgreSQL gets here."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if err is not None and "22021" in (getattr(err, "sqlstate", None), getattr(err, "pgcode", None)):
+            return True
+    return False
