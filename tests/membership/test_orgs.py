@@ -73,3 +73,15 @@ class TestList:
     async def test_unknown_org_is_404(self, world: World) -> None:
         resp = await world.client.get("/api/v1/orgs/nope", headers=world.user())
         assert resp.status_code == 404 and resp.json()["code"] == "not_found"
+
+
+async def test_nul_characters_are_bad_input_not_a_500(world: World) -> None:
+    resp = await world.client.post("/api/v1/orgs", json={"name": "a\u0000b", "parent_id": world.orgs["national"]},
+                                   headers=world.admin)
+    assert resp.status_code in (201, 422)  # SQLite stores NUL, PostgreSQL refuses it
+    for path in ("/api/v1/orgs/a%00b", "/api/v1/membership/applications/a%00b"):
+        assert (await world.client.get(path, headers=world.staff["guangzhou"])).status_code in (404, 422)
+    resp = await world.client.get("/api/v1/orgs", params={"parent_id": "a\x00b"}, headers=world.admin)
+    assert resp.status_code in (200, 422)
+    resp = await world.apply(world.user(), employer_name="x\x00y")
+    assert resp.status_code in (201, 422)
