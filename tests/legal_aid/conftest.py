@@ -8,6 +8,7 @@ legal_aid app can be set to a real date (`world.at(...)`) to exercise the workin
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -15,9 +16,12 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 
+from services.common.auth import AUDIENCE, ISSUER
+from services.common.ids import new_id
 from services.common.internal_auth import ServiceSigner
 from services.identity.config import IdentitySettings
 from services.identity.main import create_app as create_identity
@@ -29,7 +33,6 @@ from services.membership.main import create_app as create_membership
 from tests.apps import TEST_INTERNAL_SECRET, running, transport
 from tests.tokens import TokenFactory
 
-ADMIN = ("legal-admin", "legal-admin-password")
 LAWYER_PASSWORD = "lawyer-password-123"
 
 
@@ -57,8 +60,8 @@ class World:
     admin: dict[str, str] = field(default_factory=dict)
     staff: dict[str, dict[str, str]] = field(default_factory=dict)
     lawyers: dict[str, str] = field(default_factory=dict)  # key → account id
+    identity_app: FastAPI | None = None
     seq: int = 0
-    _identity_admin: dict[str, str] = field(default_factory=dict)
 
     # -- people --------------------------------------------------------------------------------
     def user(self, account_id: str | None = None, **kwargs: Any) -> dict[str, str]:
@@ -82,17 +85,22 @@ class World:
 
     async def lawyer(self, key: str, org: str | None, roles: tuple[str, ...] = ("lawyer",)) -> dict[str, str]:
         """A real identity account (assignment checks it there) and a token for it."""
-        if not self._identity_admin:
-            resp = await self.identity.post("/api/v1/auth/password/login",
-                                            json={"username": ADMIN[0], "password": ADMIN[1]})
-            assert resp.status_code == 200, resp.text
-            self._identity_admin = {"authorization": f"Bearer {resp.json()['access_token']}"}
-        resp = await self.identity.post("/api/v1/admin/accounts", headers=self._identity_admin, json={
+        resp = await self.identity.post("/api/v1/admin/accounts", headers=self.identity_admin(), json={
             "username": f"lawyer-{key}", "password": LAWYER_PASSWORD, "display_name": f"律师{key}",
             "roles": list(roles), "org_id": self.orgs[org] if org else None})
         assert resp.status_code == 201, resp.text
         self.lawyers[key] = resp.json()["id"]
         return self.lawyer_headers(key, org, roles)
+
+    def identity_admin(self) -> dict[str, str]:
+        """An admin token signed with identity's own key (what a bootstrap-admin login would give,
+        without paying for an argon2 hash in every test)."""
+        assert self.identity_app is not None
+        kid, key = self.identity_app.state.keys.current
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": new_id(), "iat": now, "exp": now + 600, "typ": "access",
+                  "sid": new_id(), "roles": ["admin"], "org": None, "phm": None}
+        return {"authorization": f"Bearer {jwt.encode(claims, key, algorithm='EdDSA', headers={'kid': kid})}"}
 
     def lawyer_headers(self, key: str, org: str | None, roles: tuple[str, ...] = ("lawyer",)) -> dict[str, str]:
         return self.tokens.headers(self.lawyers[key], roles=list(roles),
@@ -157,9 +165,8 @@ async def world(database_urls: dict[str, str], legal_settings: LegalAidSettings,
                 tokens: TokenFactory) -> AsyncIterator[World]:
     membership_app = create_membership(MembershipSettings(database_url=database_urls["membership"], **common_env),
                                        verifier=tokens.verifier())
-    identity_app = create_identity(IdentitySettings(
-        database_url=database_urls["identity"], BOOTSTRAP_ADMIN_USERNAME=ADMIN[0],
-        BOOTSTRAP_ADMIN_PASSWORD=ADMIN[1], outbox_interval=0, **common_env),
+    identity_app = create_identity(IdentitySettings(database_url=database_urls["identity"], outbox_interval=0,
+                                                    **common_env),
         transports={"membership": transport(membership_app)})
     legal_app = create_legal_aid(legal_settings, verifier=tokens.verifier(),
                                  transports={"membership": transport(membership_app),
@@ -168,7 +175,8 @@ async def world(database_urls: dict[str, str], legal_settings: LegalAidSettings,
         membership = await stack.enter_async_context(running(membership_app))
         identity = await stack.enter_async_context(running(identity_app))
         legal = await stack.enter_async_context(running(legal_app))
-        w = World(legal=legal, legal_app=legal_app, membership=membership, identity=identity, tokens=tokens)
+        w = World(legal=legal, legal_app=legal_app, membership=membership, identity=identity, tokens=tokens,
+                  identity_app=identity_app)
         w.admin = tokens.headers(roles=["admin"], phone_masked=None)
         await _org(w, "national", "中华全国总工会", None)
         await _org(w, "guangdong", "广东省总工会", "national")

@@ -20,20 +20,20 @@ def parse(value: str) -> datetime:
 
 
 class TestDueOnRealDates:
-    @pytest.mark.parametrize(("submitted", "due"), [
-        (bj(2026, 9, 30, 10, 0), bj(2026, 10, 9, 10, 0)),     # National Day 1–7 Oct skipped
-        (bj(2026, 10, 9, 10, 0), bj(2026, 10, 12, 10, 0)),    # Saturday 10 Oct is a make-up workday
-        (bj(2026, 9, 17, 15, 0), bj(2026, 9, 20, 15, 0)),     # Sunday 20 Sep is a make-up workday
-        (bj(2026, 10, 3, 9, 0), bj(2026, 10, 10, 0, 0)),      # during the holiday: end of 9 Oct
-        (bj(2026, 2, 13, 20, 0), bj(2026, 2, 24, 20, 0)),     # Friday night before Spring Festival
-        (bj(2026, 3, 13, 22, 30), bj(2026, 3, 17, 22, 30)),   # an ordinary Friday night
-    ])
-    async def test_due(self, world: World, submitted: datetime, due: datetime) -> None:
-        world.at(submitted)
-        t = await world.ticket(world.user(), org_id=world.orgs["gz_metro"])
-        assert parse(t["first_response_due_at"]) == due
-        assert parse(t["created_at"]) == submitted
-        assert t["calendar_fallback"] is False
+    async def test_due(self, world: World) -> None:
+        for submitted, due in (
+            (bj(2026, 9, 30, 10, 0), bj(2026, 10, 9, 10, 0)),     # National Day 1–7 Oct skipped
+            (bj(2026, 10, 9, 10, 0), bj(2026, 10, 12, 10, 0)),    # Saturday 10 Oct is a make-up workday
+            (bj(2026, 9, 17, 15, 0), bj(2026, 9, 20, 15, 0)),     # Sunday 20 Sep is a make-up workday
+            (bj(2026, 10, 3, 9, 0), bj(2026, 10, 10, 0, 0)),      # during the holiday: end of 9 Oct
+            (bj(2026, 2, 13, 20, 0), bj(2026, 2, 24, 20, 0)),     # Friday night before Spring Festival
+            (bj(2026, 3, 13, 22, 30), bj(2026, 3, 17, 22, 30)),   # an ordinary Friday night
+        ):
+            world.at(submitted)
+            t = await world.ticket(world.user(), org_id=world.orgs["gz_metro"])
+            assert parse(t["first_response_due_at"]) == due, submitted
+            assert parse(t["created_at"]) == submitted
+            assert t["calendar_fallback"] is False
 
 
 class TestOverdue:
@@ -156,11 +156,15 @@ class TestCalendar:
         resp = await world.legal.post("/api/v1/legal/calendar/days", json=body)
         assert resp.status_code == 401
 
-    @pytest.mark.parametrize("query", ["from=2026-01-10&to=2026-01-01", "from=2026-01-01&to=2027-06-01",
-                                       "from=2026-02-30&to=2026-03-01", "from=2026-01-01"])
-    async def test_bad_ranges(self, world: World, query: str) -> None:
-        resp = await world.legal.get(f"/api/v1/legal/calendar/days?{query}", headers=world.user())
-        assert resp.status_code == 422
+    async def test_bad_ranges(self, world: World) -> None:
+        for query in ("from=2026-01-10&to=2026-01-01", "from=2026-01-01&to=2027-06-01",
+                      "from=2026-02-30&to=2026-03-01", "from=2026-01-01"):
+            resp = await world.legal.get(f"/api/v1/legal/calendar/days?{query}", headers=world.user())
+            assert resp.status_code == 422, query
+        for body in ({"days": []}, {"days": [{"date": "2027-13-01", "workday": False}]},
+                     {"days": [{"date": "2027-01-01"}]}):
+            resp = await world.legal.post("/api/v1/legal/calendar/days", json=body, headers=world.admin)
+            assert resp.status_code == 422, body
 
     async def test_library_days_listed(self, world: World) -> None:
         resp = await world.legal.get("/api/v1/legal/calendar/days?from=2026-09-30&to=2026-10-11",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
-
-import pytest
 
 from tests.legal_aid.conftest import LAWYER_PASSWORD, World
 
@@ -39,9 +38,8 @@ async def ticket_in(world: World, status: str) -> dict[str, Any]:
 
 
 class TestStateMachine:
-    @pytest.mark.parametrize("status", list(PATHS))
-    async def test_every_action_from_every_state(self, world: World, status: str) -> None:
-        for action in ALL_ACTIONS:
+    async def test_every_action_from_every_state(self, world: World) -> None:
+        for status, action in itertools.product(PATHS, ALL_ACTIONS):
             t = await ticket_in(world, status)
             resp = await world.act(t["id"], action, world.staff["guangzhou"], note="处理意见")
             expected = ALLOWED.get((status, action))
@@ -151,12 +149,15 @@ class TestAssignment:
         assert (await world.assign(t["id"], "gz", headers=world.staff["shenzhen"])).status_code == 404
         assert (await world.assign(t["id"], "gz", headers=world.admin)).status_code == 200
 
-    @pytest.mark.parametrize("status", ["resolved", "closed", "rejected"])
-    async def test_no_assignment_after_the_end(self, world: World, status: str) -> None:
-        t = await ticket_in(world, status)
+    async def test_no_assignment_after_the_end(self, world: World) -> None:
         await world.lawyer("gz", "guangzhou")
-        resp = await world.assign(t["id"], "gz")
-        assert resp.status_code == 409 and resp.json()["code"] == "invalid_transition"
+        for status in ("resolved", "closed", "rejected"):
+            t = await ticket_in(world, status)
+            resp = await world.assign(t["id"], "gz")
+            assert resp.status_code == 409 and resp.json()["code"] == "invalid_transition"
+        for status in ("accepted", "waiting_member"):
+            t = await ticket_in(world, status)
+            assert (await world.assign(t["id"], "gz")).status_code == 200
 
 
 class TestEvents:
