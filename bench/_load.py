@@ -65,16 +65,34 @@ class Connection(asyncio.Protocol):
             self.waiter.set_result(-1)
 
     async def request(self, raw: bytes) -> int:
-        assert self.transport is not None
+        # A keep-alive connection the server closed while idle: writing to it would wait forever
+        # (connection_lost has already fired), so report it as a failed request at once.
+        if self.closed or self.transport is None or self.transport.is_closing():
+            return -1
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(raw)
         return await self.waiter
 
 
 async def _connect(host: str, port: int) -> Connection:
+    """A new connection; protocol-agnostic about the transport (uvloop's TCPTransport is not an
+    asyncio.Transport subclass, so nothing here may check for one)."""
     loop = asyncio.get_running_loop()
     _, conn = await loop.create_connection(Connection, host, port)
     return conn
+
+
+async def _reconnect(host: str, port: int, until: float) -> Connection | None:
+    """Connect, retrying briefly on refusals/resets (an overloaded server's backlog is full);
+    None when the run is over."""
+    delay = 0.01
+    while time.perf_counter() < until:
+        try:
+            return await _connect(host, port)
+        except OSError:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+    return None
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +115,14 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             stats.statuses[status] = stats.statuses.get(status, 0) + 1
             stats.latencies.append(time.perf_counter() - due)
         if status < 0 or conn.closed:
-            if record:
+            if record and status < 0:
                 stats.errors += 1
-            return await _connect(host, port)
+            if conn.transport is not None:
+                conn.transport.close()
+            fresh = await _reconnect(host, port, end + 5)
+            if fresh is None:
+                raise OSError("cannot reconnect")
+            return fresh
         return conn
 
     start_cpu = resource.getrusage(resource.RUSAGE_SELF)
@@ -108,14 +131,17 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     end = measure_from + duration
     if rate <= 0:
         async def worker() -> None:
-            conn = await _connect(host, port)
-            while True:
+            conn = await _reconnect(host, port, end)
+            while conn is not None:
                 now = time.perf_counter()
                 if now >= end:
+                    conn.transport.close()
                     break
-                conn = await one(conn, now, now >= measure_from)
-            if conn.transport:
-                conn.transport.close()
+                try:
+                    conn = await one(conn, now, now >= measure_from)
+                except OSError:
+                    stats.errors += 1
+                    conn = await _reconnect(host, port, end)
 
         await asyncio.gather(*(worker() for _ in range(nconn)))
     else:
@@ -127,15 +153,17 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         async def fire(due: float, record: bool) -> None:
             nonlocal opened
             async with slots:
-                if idle:
-                    conn = idle.pop()
-                else:
-                    opened += 1
-                    conn = await _connect(host, port)
                 try:
+                    if idle:
+                        conn = idle.pop()
+                    else:
+                        opened += 1
+                        conn = await _connect(host, port)
                     conn = await one(conn, due, record)
                 except OSError:
-                    stats.errors += 1
+                    if record:  # refused or reset: an answer the client never got
+                        stats.errors += 1
+                        stats.statuses[-1] = stats.statuses.get(-1, 0) + 1
                     return
                 idle.append(conn)
 
