@@ -12,11 +12,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import Database, UtcDateTime, utcnow
+from services.common.db import Database, UtcDateTime, sqlite_write_intent, utcnow
 from services.common.errors import ProblemError
 from services.common.http import ServiceClient
 from services.common.ids import new_id
@@ -58,30 +58,42 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
 
     async def deliver_pending(self, batch: int = 100) -> int:
-        """One pass; returns how many events were fully delivered."""
+        """One pass; returns how many events were fully delivered.
+
+        No transaction is open while subscribers are called: the pending rows are read in a
+        read-only transaction, and the delivered ones marked in a short write afterwards. (On
+        SQLite a write transaction holds the database's only write lock: kept across HTTP calls,
+        one slow subscriber stalled every write of this service.)"""
         model = self._model
-        delivered = 0
-        async with self._db.sessionmaker() as session:
-            rows = list(await session.scalars(select(model).where(model.delivered_at.is_(None))
-                                              .order_by(model.created_at, model.id).limit(batch)))
-            for row in rows:
-                event = {"id": row.id, "topic": row.topic, "payload": json.loads(row.payload)}
-                acked = 0
-                for name, client in self._subscribers.items():
-                    try:
-                        resp = await client.request("POST", "/internal/events", json=event)
-                    except ProblemError:
-                        continue
-                    if resp.status_code == 200:
-                        acked += 1
-                    else:
-                        logger.warning("event refused", extra={"fields": {"to": name, "status": resp.status_code,
-                                                                          "topic": row.topic}})
-                if acked == len(self._subscribers):
-                    row.delivered_at = utcnow()
-                    delivered += 1
-            await session.commit()
-        return delivered
+        token = sqlite_write_intent.set(False)
+        try:
+            async with self._db.sessionmaker() as session:
+                rows = [(row.id, row.topic, row.payload) for row in await session.scalars(
+                    select(model).where(model.delivered_at.is_(None)).order_by(model.created_at, model.id)
+                    .limit(batch))]
+        finally:
+            sqlite_write_intent.reset(token)
+        delivered: list[str] = []
+        for event_id, topic, payload in rows:
+            event = {"id": event_id, "topic": topic, "payload": json.loads(payload)}
+            acked = 0
+            for name, client in self._subscribers.items():
+                try:
+                    resp = await client.request("POST", "/internal/events", json=event)
+                except ProblemError:
+                    continue
+                if resp.status_code == 200:
+                    acked += 1
+                else:
+                    logger.warning("event refused", extra={"fields": {"to": name, "status": resp.status_code,
+                                                                      "topic": topic}})
+            if acked == len(self._subscribers):
+                delivered.append(event_id)
+        if delivered:
+            async with self._db.sessionmaker() as session:
+                await session.execute(update(model).where(model.id.in_(delivered)).values(delivered_at=utcnow()))
+                await session.commit()
+        return len(delivered)
 
     def start(self) -> None:
         if self._task is None:
