@@ -88,7 +88,6 @@ class Stack:
 
     def wait_ready(self, name: str | None = None, timeout: float = 180) -> None:
         # Generous: on a loaded 2-core machine six Python processes can take a minute to import.
-
         url = (self.gateway if name in (None, "gateway") else self.service_url(name or "")) + "/readyz"
         if name == "gateway":
             url = self.gateway + "/healthz"
