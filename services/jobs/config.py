@@ -17,3 +17,5 @@ class JobsSettings(CommonSettings):
     max_expiry_days: int = 180
     # Applications per account per hour (one per job is a hard rule; this slows bulk spam).
     apply_rate_limit: int = 60
+    # Seconds between outbox delivery passes (notifications to identity); 0 disables the relay.
+    outbox_interval: float = 1.0

@@ -13,8 +13,10 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
+from services.common.outbox import OutboxRelay
 from services.jobs.applications.router import router as applications_router
 from services.jobs.config import JobsSettings
+from services.jobs.events.models import OutboxEvent
 from services.jobs.events.router import router as events_router
 from services.jobs.postings.router import router as postings_router
 from services.jobs.search import segmenter
@@ -30,9 +32,17 @@ def create_app(settings: JobsSettings | None = None, *, verifier: TokenVerifier 
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         # Load jieba's dictionary (~1 s) before the first request instead of during it.
         await asyncio.to_thread(segmenter.initialize)
-        yield
+        # Notifications (an application seen by the poster) → identity's inbox.
+        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
+                                       interval=settings.outbox_interval)
+        if settings.outbox_interval > 0:
+            app.state.outbox.start()
+        try:
+            yield
+        finally:
+            await app.state.outbox.stop()
 
     # The applications router first: /jobs/applications/mine must win over /jobs/{id}.
-    return create_service_app(settings, title="Smart Union jobs", hook=hook, calls=("membership",),
+    return create_service_app(settings, title="Smart Union jobs", hook=hook, calls=("membership", "identity"),
                               routers=[applications_router, postings_router, events_router],
                               verifier=verifier, transports=transports)

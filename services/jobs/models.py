@@ -2,9 +2,9 @@
 
 from services.jobs.applications.models import Application
 from services.jobs.database import Base
-from services.jobs.events.models import ProcessedEvent
+from services.jobs.events.models import OutboxEvent, ProcessedEvent
 from services.jobs.postings.models import Job
 
 metadata = Base.metadata
 
-__all__ = ["Application", "Job", "ProcessedEvent", "metadata"]
+__all__ = ["Application", "Job", "OutboxEvent", "ProcessedEvent", "metadata"]

@@ -19,3 +19,5 @@ class LegalAidSettings(CommonSettings):
     attachment_body_limit: int = 10 * MIB + MIB // 2
     # First public reply due this many working days after submission (CONTRACT §6).
     first_response_working_days: int = 2
+    # Seconds between outbox delivery passes (notifications to identity); 0 disables the relay.
+    outbox_interval: float = 1.0

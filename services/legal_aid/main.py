@@ -13,9 +13,11 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
+from services.common.outbox import OutboxRelay
 from services.legal_aid.attachments.router import router as attachments_router
 from services.legal_aid.attachments.storage import LocalAttachmentStore
 from services.legal_aid.config import LegalAidSettings
+from services.legal_aid.events.models import OutboxEvent
 from services.legal_aid.events.router import internal as events_internal
 from services.legal_aid.messages.router import router as messages_router
 from services.legal_aid.tickets.router import router as tickets_router
@@ -33,7 +35,15 @@ def create_app(settings: LegalAidSettings | None = None, *, verifier: TokenVerif
         app.state.pii = load_pii_cipher(settings.pii_keys, settings.key_file("pii-legal_aid.keys"))
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         app.state.attachments = LocalAttachmentStore(settings.data_dir / "attachments")
-        yield
+        # Notifications (a reply, a status change) → identity's inbox.
+        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
+                                       interval=settings.outbox_interval)
+        if settings.outbox_interval > 0:
+            app.state.outbox.start()
+        try:
+            yield
+        finally:
+            await app.state.outbox.stop()
 
     def max_body(path: str) -> int:
         if path.startswith(UPLOAD_PREFIX) and path.endswith("/attachments"):

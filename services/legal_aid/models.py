@@ -2,12 +2,12 @@
 
 from services.legal_aid.attachments.models import Attachment
 from services.legal_aid.database import Base
-from services.legal_aid.events.models import ProcessedEvent
+from services.legal_aid.events.models import OutboxEvent, ProcessedEvent
 from services.legal_aid.messages.models import Message
 from services.legal_aid.tickets.models import Rating, Ticket, TicketEvent
 from services.legal_aid.workdays.models import CalendarDay
 
 metadata = Base.metadata
 
-__all__ = ["Attachment", "CalendarDay", "Message", "ProcessedEvent", "Rating", "Ticket", "TicketEvent",
+__all__ = ["Attachment", "CalendarDay", "Message", "OutboxEvent", "ProcessedEvent", "Rating", "Ticket", "TicketEvent",
            "metadata"]

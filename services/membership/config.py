@@ -19,6 +19,8 @@ class MembershipSettings(CommonSettings):
     # A consumed token may be released (benefits' own transaction failed) within this window.
     qr_release_window: int = 60
     qr_issue_per_minute: int = 30
+    # Seconds between outbox delivery passes (notifications to identity); 0 disables the relay.
+    outbox_interval: float = 1.0
 
     @model_validator(mode="after")
     def _production_rules(self) -> MembershipSettings:

@@ -13,8 +13,10 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import read_or_create_secret
 from services.common.crypto import load_pii_cipher
+from services.common.outbox import OutboxRelay
 from services.membership.applications.router import router as applications_router
 from services.membership.config import MembershipSettings
+from services.membership.events.models import OutboxEvent
 from services.membership.events.router import internal as events_internal
 from services.membership.members.router import internal as members_internal
 from services.membership.members.router import router as members_router
@@ -35,10 +37,19 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
         app.state.pii = load_pii_cipher(settings.pii_keys, settings.key_file("pii-membership.keys"))
         app.state.qr = QrCodec.from_spec(settings.qr_key or
                                          read_or_create_secret(settings.key_file("membership-qr.key")))
-        yield
+        # Notifications (application decided, transfer completed) → identity's inbox.
+        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
+                                       interval=settings.outbox_interval)
+        if settings.outbox_interval > 0:
+            app.state.outbox.start()
+        try:
+            yield
+        finally:
+            await app.state.outbox.stop()
 
     return create_service_app(
-        settings, title="Smart Union membership", hook=hook, verifier=verifier, transports=transports,
+        settings, title="Smart Union membership", hook=hook, calls=("identity",), verifier=verifier,
+        transports=transports,
         routers=[orgs_router, applications_router, members_router, qr_router, transfers_router,
                  orgs_internal, members_internal, qr_internal, events_internal],
     )

@@ -27,10 +27,14 @@ async def for_job(session: AsyncSession, job_id: str, *, after: tuple[datetime, 
     return list(await session.scalars(stmt))
 
 
-async def mark_seen(session: AsyncSession, ids: list[str], now: datetime) -> None:
-    if ids:
-        await session.execute(update(Application).where(Application.id.in_(ids), Application.seen_at.is_(None))
-                              .values(seen_at=now))
+async def mark_seen(session: AsyncSession, ids: list[str], now: datetime) -> list[tuple[str, str]]:
+    """Mark unseen applications seen; returns (application id, applicant id) of the rows this
+    statement changed, so a concurrent listing never announces the same application twice."""
+    if not ids:
+        return []
+    result = await session.execute(update(Application).where(Application.id.in_(ids), Application.seen_at.is_(None))
+                                   .values(seen_at=now).returning(Application.id, Application.applicant_id))
+    return [(row[0], row[1]) for row in result.all()]
 
 
 async def of_applicant(session: AsyncSession, applicant_id: str, *, after: tuple[datetime, str] | None,

@@ -19,6 +19,7 @@ from services.jobs.applications.errors import AlreadyApplied, NotApplicantViewer
 from services.jobs.applications.models import Application
 from services.jobs.applications.schemas import ApplicationCreate, ApplicationRead, MyApplicationRead
 from services.jobs.config import JobsSettings
+from services.jobs.events import notices
 from services.jobs.postings import repository as jobs
 from services.jobs.postings.errors import JobNotFound, JobNotOpen
 from services.jobs.postings.models import Job
@@ -74,9 +75,11 @@ async def list_for_job(*, session: AsyncSession, job_id: str, viewer: Viewer,
         raise NotApplicantViewer
     rows = await repository.for_job(session, job.id, after=after, limit=limit + 1)
     if job.poster_id == viewer.account_id:
-        # The poster has now seen these applicants (a future job_application_seen notice).
+        # The poster has now seen these applicants: each applicant hears it once.
         shown = [a for a in rows[:limit] if a.seen_at is None]
-        await repository.mark_seen(session, [a.id for a in shown], now)
+        for application_id, applicant_id in await repository.mark_seen(session, [a.id for a in shown], now):
+            await notices.application_seen(session, applicant_id=applicant_id, application_id=application_id,
+                                           job_id=job.id, job_title=job.title)
         for a in shown:
             a.seen_at = now
     return rows

@@ -13,6 +13,7 @@ from services.common.crypto import PiiCipher
 from services.common.ids import new_id
 from services.common.logging import log_event
 from services.common.pagination import decode_cursor, encode_cursor
+from services.legal_aid.events import notices
 from services.legal_aid.messages import repository
 from services.legal_aid.messages.errors import InternalNotAllowed
 from services.legal_aid.messages.models import Message
@@ -64,6 +65,8 @@ async def post(*, session: AsyncSession, ticket: Ticket, viewer: Viewer, pii: Pi
         raise TicketClosed
     message = await add_message(session=session, ticket=ticket, viewer=viewer, pii=pii, body=body,
                                 internal=internal, now=now)
+    if not internal and not viewer.is_owner(ticket):
+        await notices.ticket_reply(session, ticket)
     if not internal and viewer.is_owner(ticket) and ticket.status == "waiting_member":
         await tickets.move(session, pii, ticket, to="accepted", actor_id=viewer.account_id,
                            action="member_reply", note=None, now=now)

@@ -16,6 +16,7 @@ from services.common.http import OrgDirectory, ServiceClient, in_subtree
 from services.common.ids import new_id
 from services.common.logging import log_event
 from services.common.pagination import decode_cursor, encode_cursor
+from services.legal_aid.events import notices
 from services.legal_aid.tickets import repository
 from services.legal_aid.tickets.access import Viewer
 from services.legal_aid.tickets.errors import (
@@ -246,6 +247,8 @@ async def act(*, session: AsyncSession, ticket: Ticket, action: str, note: str |
     if target is None:
         raise InvalidTransition(ticket.status, action)
     await move(session, pii, ticket, to=target, actor_id=viewer.account_id, action=action, note=note, now=now)
+    if not viewer.is_owner(ticket):
+        await notices.ticket_status(session, ticket)
     return ticket
 
 

@@ -25,6 +25,7 @@ from services.membership.applications.idcard import normalize_id_number, normali
 from services.membership.applications.models import Application
 from services.membership.applications.schemas import ApplicationCreate
 from services.membership.audit import service as audit
+from services.membership.events import notices
 from services.membership.members import repository as members
 from services.membership.members.cards import new_card_no
 from services.membership.members.models import Card, Member
@@ -136,6 +137,8 @@ async def approve(*, session: AsyncSession, principal: Principal, application_id
     await session.flush()
     await audit.record(session, principal, "application.approve", "application", application.id,
                        detail={"member_id": member.id, "org_id": application.org_id})
+    org = await orgs.get(session, application.org_id)
+    await notices.application_approved(session, application, org.name if org else "工会")
     logger.info("application approved", extra={"fields": {"application_id": application.id,
                                                            "member_id": member.id}})
     return application
@@ -148,6 +151,7 @@ async def reject(*, session: AsyncSession, principal: Principal, application_id:
     await session.flush()
     await audit.record(session, principal, "application.reject", "application", application.id,
                        detail={"org_id": application.org_id})
+    await notices.application_rejected(session, application)
     return application
 
 

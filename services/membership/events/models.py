@@ -6,6 +6,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UtcDateTime, utcnow
+from services.common.outbox import OutboxMixin
 from services.membership.database import Base
 
 
@@ -17,3 +18,10 @@ class ProcessedEvent(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     topic: Mapped[str] = mapped_column(String(64))
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutboxEvent(OutboxMixin, Base):
+    """Facts other services need (notifications for identity's inbox), written in the same
+    transaction as the fact and delivered at least once by the relay."""
+
+    __tablename__ = "outbox_events"

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.auth import Principal
 from services.common.db import utcnow
 from services.membership.audit import service as audit
+from services.membership.events import notices
 from services.membership.members import repository as members
 from services.membership.members.errors import MemberNotActive, NotAMember
 from services.membership.orgs import repository as orgs
@@ -83,6 +84,8 @@ async def approve(*, session: AsyncSession, principal: Principal, transfer_id: s
     await audit.record(session, principal, "transfer.approve", "member", member.id,
                        detail={"transfer_id": transfer.id, "from_org_id": transfer.from_org_id,
                                "to_org_id": transfer.to_org_id})
+    target = await orgs.get(session, transfer.to_org_id)
+    await notices.transfer_completed(session, transfer, target.name if target else "新的工会")
     return transfer
 
 
