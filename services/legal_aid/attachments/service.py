@@ -20,7 +20,7 @@ from services.legal_aid.attachments.storage import AttachmentStore
 from services.legal_aid.attachments.upload import receive_file
 from services.legal_aid.tickets import service as tickets
 from services.legal_aid.tickets.access import Viewer
-from services.legal_aid.tickets.errors import TicketClosed
+from services.legal_aid.tickets.errors import TicketClosed, TicketNotFound
 
 logger = logging.getLogger("smartunion.legal_aid.attachments")
 
@@ -75,7 +75,11 @@ async def get_for_download(*, session: AsyncSession, attachment_id: str, viewer:
     row = await repository.get(session, attachment_id)
     if row is None or row.deleted_at is not None or row.storage_key is None:
         raise NotFound("附件不存在")
-    await tickets.get_visible(session, row.ticket_id, viewer)
+    try:
+        await tickets.get_visible(session, row.ticket_id, viewer)
+    except TicketNotFound:
+        # The same answer as for an unknown id: a different one would confirm the attachment exists.
+        raise NotFound("附件不存在") from None
     if not await store.exists(row.storage_key):
         logger.warning("attachment bytes missing", extra={"fields": {"attachment_id": row.id}})
         raise NotFound("附件不存在")
