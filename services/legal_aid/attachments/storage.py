@@ -8,8 +8,10 @@ temporary name first so that a half-received upload is never visible under a rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -70,6 +72,12 @@ class LocalAttachmentStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Uploads cut by a crash leave a .part behind; a day is far beyond any live upload.
+        stale = time.time() - 24 * 3600
+        for part in (root / "tmp").glob("*.part"):
+            with contextlib.suppress(OSError):
+                if part.stat().st_mtime < stale:
+                    part.unlink()
 
     def _path(self, key: str) -> Path:
         if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):

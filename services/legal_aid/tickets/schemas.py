@@ -19,7 +19,7 @@ class TicketCreate(BaseModel):
     description: str = Field(min_length=1, max_length=10_000)
     employer_name: str | None = Field(default=None, max_length=200)
     amount_involved_fen: int | None = Field(default=None, ge=0, le=10**13)
-    org_id: str | None = Field(default=None, min_length=1, max_length=64)
+    org_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class RatingInfo(BaseModel):
@@ -61,7 +61,7 @@ class TicketList(BaseModel):
 class AssignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lawyer_id: str = Field(min_length=1, max_length=64)
+    lawyer_id: str = Field(min_length=1, max_length=64)  # any other id: 422 invalid_assignee
 
 
 class ActionRequest(BaseModel):

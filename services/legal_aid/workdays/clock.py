@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -42,6 +43,7 @@ class CalendarExhausted(RuntimeError):
     pass
 
 
+@lru_cache(maxsize=8192)
 def library_day(d: date) -> bool | None:
     """chinese_calendar's answer, or None for a year it does not know."""
     try:

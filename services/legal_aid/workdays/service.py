@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import utcnow
@@ -43,8 +44,14 @@ async def upsert(session: AsyncSession, *, days: list[CalendarDayIn], actor_id: 
         row = await repository.get(session, item.date)
         if row is None:
             row = CalendarDay(day=item.date, workday=item.workday, note=item.note, updated_by=actor_id)
-            await repository.add(session, row)
-        else:
+            try:
+                async with session.begin_nested():
+                    await repository.add(session, row)
+            except IntegrityError:  # the same day inserted concurrently: update theirs
+                row = await repository.get(session, item.date)
+                if row is None:
+                    raise
+        if row.workday != item.workday or row.note != item.note or row.updated_by != actor_id:
             row.workday, row.note, row.updated_by, row.updated_at = item.workday, item.note, actor_id, utcnow()
         out.append(CalendarDayRead(date=row.day, workday=row.workday, source="override", note=row.note))
     await session.flush()
