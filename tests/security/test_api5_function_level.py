@@ -25,7 +25,6 @@ def test_matrix_covers_every_route_in_the_merged_openapi(world: World) -> None:
 
 
 def test_every_cell_of_the_matrix(world: World) -> None:
-    world.ids["svc_identity"] = "identity"
     for role in ROLES:  # one merchant key per role that may delete one
         world.ids[f"key_del:{role}"] = world.new_key().key_id
     world.ids["key_del"] = world.ids["key_del:admin"]

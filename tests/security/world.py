@@ -260,6 +260,7 @@ def build_world(stack: Stack, wechat: str, gw: httpx.Client) -> World:
     w.phones_used.append("13950000200")  # the matrix logs in with it
     w.headers["admin"] = bearer(w.password_login(*ADMIN)["access_token"])
     ids = w.ids
+    ids["svc_identity"] = "identity"
     ids["root"] = w.org("全国总工会", None)
     ids["city_a"] = w.org("南京市总工会", ids["root"])
     ids["ws_a"] = w.org("南京地铁集团工会", ids["city_a"])
