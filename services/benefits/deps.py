@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.benefits.config import BenefitsSettings
 from services.benefits.membership import MembershipClient
+from services.benefits.merchant_api.nonces import NonceStore
 from services.common.auth import Principal, PrincipalDep
 from services.common.crypto import PiiCipher
 from services.common.db import Database
@@ -35,11 +36,16 @@ def _db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+def _nonces(request: Request) -> NonceStore:
+    return request.app.state.nonces  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[BenefitsSettings, Depends(_settings)]
 CipherDep = Annotated[PiiCipher, Depends(_cipher)]
 OrgsDep = Annotated[OrgDirectory, Depends(_orgs)]
 MembershipDep = Annotated[MembershipClient, Depends(_membership)]
 DatabaseDep = Annotated[Database, Depends(_db)]
+NoncesDep = Annotated[NonceStore, Depends(_nonces)]
 
 
 async def _manager(principal: PrincipalDep) -> Principal:

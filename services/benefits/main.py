@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from services.benefits.config import BenefitsSettings
 from services.benefits.events.router import internal as events_internal
 from services.benefits.membership import MembershipClient
+from services.benefits.merchant_api.auth import KeyCache
 from services.benefits.merchant_api.nonces import DatabaseNonceStore, NonceStore, RedisNonceStore
 from services.benefits.merchant_api.router import router as merchant_api_router
 from services.benefits.merchants.router import router as merchants_router
@@ -32,9 +34,17 @@ def create_app(settings: BenefitsSettings | None = None, *, verifier: TokenVerif
         app.state.cipher = load_pii_cipher(settings.pii_keys, settings.key_file("pii-benefits.keys"))
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         app.state.membership = MembershipClient(app.state.clients["membership"])
-        nonces: NonceStore = RedisNonceStore(app.state.kv) if settings.redis_url else DatabaseNonceStore(app.state.db)
+        app.state.merchant_keys = KeyCache()
+        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) \
+            if settings.redis_url else None
+        nonces: NonceStore = RedisNonceStore(redis, app.state.db) if redis else DatabaseNonceStore(app.state.db)
         app.state.nonces = nonces
-        yield
+        try:
+            yield
+        finally:
+            await nonces.aclose()
+            if redis is not None:
+                await redis.aclose()
 
     return create_service_app(
         settings, title="Smart Union benefits", hook=hook, calls=("membership",), verifier=verifier,

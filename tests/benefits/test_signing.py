@@ -192,3 +192,81 @@ class TestReplicas:
             assert (await a.post(VERIFY, content=body, headers=headers)).status_code == 200
             again = await b.post(VERIFY, content=body, headers=headers)
             assert again.status_code == 401 and code(again) == "nonce_reused"
+
+    async def test_revocation_reaches_a_replica_that_cached_the_key_over_redis(
+            self, world: World, benefits_settings: BenefitsSettings, tokens: TokenFactory,
+            redis_test_url: str) -> None:
+        """Each replica caches the decrypted secret; revocation through A must still stop B's next
+        request, also when B's check fails earlier (bad timestamp: still unknown_merchant_key)."""
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        app_a = await self._second(benefits_settings, world, tokens, redis_url=redis_test_url)
+        app_b = await self._second(benefits_settings, world, tokens, redis_url=redis_test_url)
+        async with running(app_a) as a, running(app_b) as b:
+            assert (await Pos(a, pos.key_id, pos.secret).verify("x")).status_code == 200
+            assert (await Pos(b, pos.key_id, pos.secret).verify("x")).status_code == 200
+            assert app_b.state.merchant_keys.get(pos.key_id) is not None
+            resp = await a.delete(f"/api/v1/benefits/merchants/{m['id']}/credentials/{pos.key_id}",
+                                  headers=world.staff["guangzhou"])
+            assert resp.status_code == 204
+            assert code(await Pos(b, pos.key_id, pos.secret).verify("x")) == "unknown_merchant_key"
+            skewed = await Pos(b, pos.key_id, pos.secret).request("POST", VERIFY, {"qr_token": "x"},
+                                                                  timestamp=int(time.time()) - 3600)
+            assert code(skewed) == "unknown_merchant_key"
+
+    async def test_redis_losing_the_key_state_falls_back_to_the_database(
+            self, world: World, benefits_settings: BenefitsSettings, tokens: TokenFactory,
+            redis_test_url: str) -> None:
+        import redis.asyncio as aioredis
+
+        m = await world.merchant()
+        live, dead = await world.pos(m["id"]), await world.pos(m["id"])
+        app_a = await self._second(benefits_settings, world, tokens, redis_url=redis_test_url)
+        r = aioredis.from_url(redis_test_url)
+        try:
+            async with running(app_a) as a:
+                for p in (live, dead):
+                    assert (await Pos(a, p.key_id, p.secret).verify("x")).status_code == 200
+                # Revoked in the database only (as if Redis lost the marker written at revocation).
+                await world.benefits.delete(f"/api/v1/benefits/merchants/{m['id']}/credentials/{dead.key_id}",
+                                            headers=world.staff["guangzhou"])
+                await r.delete(f"su:benefits:mkey:{live.key_id}", f"su:benefits:mkey:{dead.key_id}")
+                assert code(await Pos(a, dead.key_id, dead.secret).verify("x")) == "unknown_merchant_key"
+                assert (await Pos(a, live.key_id, live.secret).verify("x")).status_code == 200
+                assert await r.get(f"su:benefits:mkey:{live.key_id}") == b"live"
+        finally:
+            await r.aclose()
+
+
+class TestNonceStore:
+    """The database store under concurrency: SQLite claims are written in groups by one thread."""
+
+    async def test_concurrent_claims_of_one_nonce_have_one_winner(self, world: World) -> None:
+        import asyncio
+
+        from services.benefits.merchant_api.nonces import Claim, DatabaseNonceStore
+
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        store = DatabaseNonceStore(world.app.state.db)
+        try:
+            same = await asyncio.gather(*(store.claim(pos.key_id, "s" * 20, 900) for _ in range(30)))
+            assert same.count(Claim.CLAIMED) == 1 and same.count(Claim.REUSED) == 29
+            fresh = await asyncio.gather(*(store.claim(pos.key_id, f"nonce-{i:016d}", 900) for i in range(30)))
+            assert fresh == [Claim.CLAIMED] * 30
+            assert await store.claim("mk_unknown", "u" * 20, 900) is Claim.REVOKED
+        finally:
+            await store.aclose()
+
+    async def test_expired_nonce_row_is_taken_over(self, world: World) -> None:
+        from services.benefits.merchant_api.nonces import Claim, DatabaseNonceStore
+
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        store = DatabaseNonceStore(world.app.state.db)
+        try:
+            assert await store.claim(pos.key_id, "e" * 20, -1) is Claim.CLAIMED  # already expired
+            assert await store.claim(pos.key_id, "e" * 20, 900) is Claim.CLAIMED
+            assert await store.claim(pos.key_id, "e" * 20, 900) is Claim.REUSED
+        finally:
+            await store.aclose()

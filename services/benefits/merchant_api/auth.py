@@ -2,8 +2,14 @@
 
 Order of checks: key known and not revoked → timestamp within ±window → nonce well-formed →
 signature (constant-time) → nonce unused. The nonce is claimed only after the signature matched,
-so a forger cannot burn a merchant's nonces; the key is read from the database on every request,
-so a revoked key fails on its next request on every replica.
+so a forger cannot burn a merchant's nonces.
+
+A key's merchant and secret never change (rotation issues a new key id), so they are cached per
+process once decrypted (KeyCache). Revocation is never cached: the nonce claim checks that the key
+is live in the same statement (database) or script (Redis) that every replica shares, so a revoked
+key fails on its next request everywhere (nonces.py). When a request signed with a cached key fails
+an earlier check, the database is asked first, so that a revoked key is still reported as
+unknown_merchant_key before any other error.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
 
 from services.benefits.merchant_api.errors import NonceReused, SignatureInvalid, TimestampSkew, UnknownMerchantKey
-from services.benefits.merchant_api.nonces import NonceStore
+from services.benefits.merchant_api.nonces import Claim, NonceStore, key_is_live
 from services.benefits.merchant_api.signing import signature
 from services.benefits.merchants.models import MerchantKey
 from services.benefits.merchants.service import secret_context
@@ -45,6 +51,31 @@ def path_and_query(request: Request) -> str:
     return f"{path}?{qs.decode('latin-1')}" if qs else path
 
 
+@dataclass(frozen=True, slots=True)
+class CachedKey:
+    merchant_id: str
+    secret: str
+
+
+class KeyCache:
+    """key id → (merchant id, decrypted secret): the immutable part of a key, bounded."""
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        self._max = max_size
+        self._keys: dict[str, CachedKey] = {}
+
+    def get(self, key_id: str) -> CachedKey | None:
+        return self._keys.get(key_id)
+
+    def put(self, key_id: str, entry: CachedKey) -> None:
+        if len(self._keys) >= self._max:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[key_id] = entry
+
+    def discard(self, key_id: str) -> None:
+        self._keys.pop(key_id, None)
+
+
 async def _load_key(db: Database, key_id: str) -> tuple[str, str, bool] | None:
     async with transaction(db, write=False) as session:
         row = (await session.execute(select(MerchantKey.merchant_id, MerchantKey.secret_enc, MerchantKey.revoked_at)
@@ -54,38 +85,56 @@ async def _load_key(db: Database, key_id: str) -> tuple[str, str, bool] | None:
     return row[0], row[1], row[2] is not None
 
 
+async def _cached_key(state: Any, key_id: str) -> tuple[CachedKey, bool]:
+    """The key's immutable part, and whether it came from the cache (not checked live just now)."""
+    cache: KeyCache = state.merchant_keys
+    entry = cache.get(key_id)
+    if entry is not None:
+        return entry, True
+    found = await _load_key(state.db, key_id)
+    if found is None or found[2]:
+        raise UnknownMerchantKey
+    merchant_id, secret_enc, _ = found
+    cipher: PiiCipher = state.cipher
+    entry = CachedKey(merchant_id=merchant_id, secret=cipher.decrypt(secret_enc, context=secret_context(key_id)))
+    cache.put(key_id, entry)
+    return entry, False
+
+
 async def authenticate(request: Request) -> MerchantCaller:
     headers = request.headers
     key_id = headers.get("x-merchant-key", "")
     if not _KEY_RE.match(key_id):
         raise UnknownMerchantKey
     state = request.app.state
-    found = await _load_key(state.db, key_id)
-    if found is None or found[2]:
-        raise UnknownMerchantKey
-    merchant_id, secret_enc, _ = found
-
-    timestamp = headers.get("x-timestamp", "")
-    if not _TS_RE.match(timestamp) or abs(time.time() - int(timestamp)) > state.settings.signature_window:
-        raise TimestampSkew
-    nonce = headers.get("x-nonce", "")
-    if not _NONCE_RE.match(nonce):
-        raise SignatureInvalid("X-Nonce 需为 16–64 个字符（字母、数字、._~:-）")
-    provided = headers.get("x-signature", "")
-    if not provided:
-        raise SignatureInvalid("缺少 X-Signature")
-
-    cipher: PiiCipher = state.cipher
-    secret = cipher.decrypt(secret_enc, context=secret_context(key_id))
-    body = await request.body()
-    expected = signature(secret, request.method, path_and_query(request), timestamp, nonce, body)
-    if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace")):
-        raise SignatureInvalid
+    key, cached = await _cached_key(state, key_id)
+    try:
+        timestamp = headers.get("x-timestamp", "")
+        if not _TS_RE.match(timestamp) or abs(time.time() - int(timestamp)) > state.settings.signature_window:
+            raise TimestampSkew
+        nonce = headers.get("x-nonce", "")
+        if not _NONCE_RE.match(nonce):
+            raise SignatureInvalid("X-Nonce 需为 16–64 个字符（字母、数字、._~:-）")
+        provided = headers.get("x-signature", "")
+        if not provided:
+            raise SignatureInvalid("缺少 X-Signature")
+        body = await request.body()
+        expected = signature(key.secret, request.method, path_and_query(request), timestamp, nonce, body)
+        if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace")):
+            raise SignatureInvalid
+    except (TimestampSkew, SignatureInvalid):
+        if cached and not await key_is_live(state.db, key_id):
+            raise UnknownMerchantKey from None
+        raise
 
     nonces: NonceStore = state.nonces
-    if not await nonces.claim(key_id, nonce, state.settings.nonce_ttl):
+    outcome = await nonces.claim(key_id, nonce, state.settings.nonce_ttl)
+    if outcome is Claim.REVOKED:
+        state.merchant_keys.discard(key_id)
+        raise UnknownMerchantKey
+    if outcome is Claim.REUSED:
         raise NonceReused
-    return MerchantCaller(merchant_id=merchant_id, key_id=key_id)
+    return MerchantCaller(merchant_id=key.merchant_id, key_id=key_id)
 
 
 MerchantDep = Annotated[MerchantCaller, Depends(authenticate)]

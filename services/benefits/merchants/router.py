@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.benefits.deps import CipherDep, OrgsDep, ScopeDep
+from services.benefits.deps import CipherDep, NoncesDep, OrgsDep, ScopeDep
 from services.benefits.merchants import repository, service
 from services.benefits.merchants.models import Merchant
 from services.benefits.merchants.schemas import (
@@ -68,8 +68,9 @@ async def list_credentials(merchant_id: str, scope: ScopeDep, session: SessionDe
 
 
 @router.delete("/{merchant_id}/credentials/{key_id}", status_code=204, response_class=Response)
-async def revoke_credential(merchant_id: str, key_id: str, scope: ScopeDep, session: SessionDep) -> Response:
+async def revoke_credential(merchant_id: str, key_id: str, scope: ScopeDep, session: SessionDep,
+                            nonces: NoncesDep) -> Response:
     """Revoke a key; the next request signed with it is refused, on every replica."""
     merchant = await service.get_in_scope(session=session, merchant_id=merchant_id, scope=scope)
-    await service.revoke_credential(session=session, merchant=merchant, key_id=key_id)
+    await service.revoke_credential(session=session, merchant=merchant, key_id=key_id, nonces=nonces)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.benefits.deps import Scope
+from services.benefits.merchant_api.nonces import NonceStore
 from services.benefits.merchants import repository
 from services.benefits.merchants.errors import CredentialNotFound, InvalidOrg, MerchantNotFound
 from services.benefits.merchants.models import Merchant, MerchantKey
@@ -62,11 +63,14 @@ async def create_credential(*, session: AsyncSession, merchant: Merchant, scope:
     return key, secret
 
 
-async def revoke_credential(*, session: AsyncSession, merchant: Merchant, key_id: str) -> None:
+async def revoke_credential(*, session: AsyncSession, merchant: Merchant, key_id: str, nonces: NonceStore) -> None:
     key = await repository.get_key(session, key_id)
     if key is None or key.merchant_id != merchant.id:
         raise CredentialNotFound
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         await session.flush()
+        # Before the request commits: with Redis the shared key state must say "revoked" first
+        # (a failed commit then leaves the key refused, never a revoked key accepted).
+        await nonces.mark_revoked(key_id)
         logger.info("merchant key revoked", extra={"fields": {"merchant_id": merchant.id, "key_id": key_id}})
