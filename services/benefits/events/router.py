@@ -6,11 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.benefits.events import service
-from services.common.db import ScrubAfterResponse, SessionDep
+from services.common.db import SessionDep
 from services.common.internal_auth import require_service
 
-internal = APIRouter(prefix="/internal", include_in_schema=False,
-                     dependencies=[require_service("identity"), ScrubAfterResponse])
+internal = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[require_service("identity")])
 
 
 class EventIn(BaseModel):
