@@ -7,12 +7,13 @@ error and rolls back otherwise, so a failed request never leaves half a record. 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -84,6 +85,9 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Deleted or overwritten rows are zeroed in their page (no extra I/O): erased personal
+        # data does not linger in free space of the file (see Database.scrub for the WAL).
+        cur.execute("PRAGMA secure_delete=FAST")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -104,6 +108,25 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def scrub(self) -> None:
+        """After erasing personal data (account closure): on SQLite, checkpoint the write-ahead log
+        into the file and truncate it, so the old page images holding the erased rows are gone
+        from disk too. Best effort: while a reader holds an old snapshot the log stays until the
+        next full checkpoint. PostgreSQL keeps dead rows until (auto)vacuum; see docs/operations.md."""
+        if self.dialect != "sqlite":
+            return
+        try:
+            async with self.engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                assert raw is not None
+                await raw.execute("PRAGMA busy_timeout=2000")
+                try:
+                    await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    await raw.execute("PRAGMA busy_timeout=30000")
+        except Exception:  # best effort; the next scrub or automatic checkpoint gets there
+            logging.getLogger("smartunion.db").warning("wal checkpoint failed", exc_info=True)
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     db: Database = request.app.state.db
@@ -115,6 +138,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def _scrub_after_response(request: Request, background: BackgroundTasks) -> None:
+    background.add_task(request.app.state.db.scrub)
+
+
+# On a route that erases personal data: Database.scrub() once the response (and so the commit) is done.
+ScrubAfterResponse = Depends(_scrub_after_response)
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error answer,
