@@ -6,10 +6,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.benefits.events import service
-from services.common.db import SessionDep
+from services.common.db import ScrubAfterResponse, SessionDep
 from services.common.internal_auth import require_service
 
-internal = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[require_service("identity")])
+internal = APIRouter(prefix="/internal", include_in_schema=False,
+                     dependencies=[require_service("identity"), ScrubAfterResponse])
 
 
 class EventIn(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from services.common.auth import Principal, PrincipalDep, require_roles
-from services.common.db import SessionDep
+from services.common.db import ScrubAfterResponse, SessionDep
 from services.common.errors import NotFound, Unauthenticated
 from services.common.http import OrgDirectory
 from services.common.internal_auth import require_service
@@ -39,7 +39,7 @@ async def me(principal: PrincipalDep, session: SessionDep) -> MeRead:
                   phone_masked=account.phone_masked, org_id=account.org_id)
 
 
-@router.delete("/api/v1/me", status_code=202, response_class=Response)
+@router.delete("/api/v1/me", status_code=202, response_class=Response, dependencies=[ScrubAfterResponse])
 async def close_me(principal: PrincipalDep, session: SessionDep) -> Response:
     """Close the account now (PIPL art. 47): tokens die, every service erases this person's data."""
     account = await _active_account(session, principal)

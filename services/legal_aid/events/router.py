@@ -5,12 +5,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.common.db import SessionDep
+from services.common.db import ScrubAfterResponse, SessionDep
 from services.common.internal_auth import require_service
 from services.legal_aid.deps import NowDep, PiiDep, StoreDep
 from services.legal_aid.events import service
 
-internal = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[require_service("identity")])
+internal = APIRouter(prefix="/internal", include_in_schema=False,
+                     dependencies=[require_service("identity"), ScrubAfterResponse])
 
 
 class EventIn(BaseModel):

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from services.common.db import SessionDep
+from services.common.db import ScrubAfterResponse, SessionDep
 from services.common.internal_auth import require_service
 from services.membership.events import service
 from services.membership.events.schemas import EventAck, EventIn
@@ -12,7 +12,7 @@ from services.membership.events.schemas import EventAck, EventIn
 internal = APIRouter(prefix="/internal", include_in_schema=False)
 
 
-@internal.post("/events", response_model=EventAck)
+@internal.post("/events", response_model=EventAck, dependencies=[ScrubAfterResponse])
 async def receive(event: EventIn, caller: Annotated[str, require_service("identity")],
                   session: SessionDep) -> EventAck:
     """Events delivered (at least once) by other services' outboxes."""
