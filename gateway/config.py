@@ -49,6 +49,12 @@ class GatewaySettings(CommonSettings):
     rate_limit_window: int = 60
     # Peers whose X-Forwarded-For is believed (a load balancer in front of the gateway).
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the API (CORS), e.g. '["https://app.example.cn"]'; none by
+    # default: the mobile app and the mini-program are not browsers and need none.
+    cors_origins: list[str] = Field(default_factory=list)
+    # /metrics answers callers on loopback that came through no proxy, or any caller that sends
+    # `Authorization: Bearer <metrics_token>` (a Prometheus scraping from another host).
+    metrics_token: str | None = None
 
     # Token check, rate limits, metrics and access log. Off only to measure their cost (bench/).
     middleware_enabled: bool = True

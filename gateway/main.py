@@ -5,6 +5,7 @@ OpenAPI document, health and metrics."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from typing import Any
@@ -60,6 +61,7 @@ class Gateway:
         self.policy_merchant = policy("merchant", s.rate_limit_merchant)
         self.policy_auth = policy("auth", s.rate_limit_auth_ip)
         self.trusted_proxies = frozenset(s.trusted_proxies)
+        self.cors_origins = frozenset(o.rstrip("/") for o in s.cors_origins)
         self.on = s.middleware_enabled
         self.access = AccessLog(enabled=self.on)
 
@@ -136,7 +138,17 @@ class Gateway:
             await send(message)
 
         route = "unmatched"
+        origin = _header(scope, b"origin")
         try:
+            if origin is not None:
+                allowed = origin in self.cors_origins
+                if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method"):
+                    await self._preflight(send_with_id, origin, allowed)
+                    return
+                if allowed:
+                    extra_headers += [(b"access-control-allow-origin", origin.encode("latin-1")),
+                                      (b"access-control-expose-headers", b"X-Request-ID, Retry-After"),
+                                      (b"vary", b"Origin")]
             route = await self._dispatch(scope, receive, send_with_id, rid, extra_headers)
         except Exception:
             logger.exception("gateway error")
@@ -149,6 +161,20 @@ class Gateway:
                 LATENCY.labels(route).observe(elapsed)
                 self.access.write(rid, scope["method"], route, status[0], round(elapsed * 1000, 2))
             request_id_var.reset(token)
+
+    async def _preflight(self, send: Send, origin: str, allowed: bool) -> None:
+        """CORS preflight, answered here (never forwarded): only listed origins get the allow
+        headers; any other origin gets a 403 without them, so the browser blocks the call."""
+        if not allowed:
+            await send_problem(send, 403, "origin_not_allowed", "不允许的跨域来源")
+            return
+        headers = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
+                   (b"access-control-allow-methods", b"GET, POST, PATCH, PUT, DELETE"),
+                   (b"access-control-allow-headers",
+                    b"Authorization, Content-Type, Idempotency-Key, X-Request-ID"),
+                   (b"access-control-max-age", b"600"), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, rid: str,
                         extra_headers: list[tuple[bytes, bytes]]) -> str:
@@ -246,7 +272,7 @@ class Gateway:
         if path == "/readyz":
             await self._readyz(send)
             return "/readyz"
-        if path == "/metrics":
+        if path == "/metrics" and self._may_scrape(scope):
             await _send_bytes(send, 200, generate_latest(), CONTENT_TYPE_LATEST.encode())
             return "/metrics"
         if path in ("/api/docs", "/api/docs/") and self.settings.docs_on:
@@ -254,6 +280,18 @@ class Gateway:
             return "/api/docs"
         await send_problem(send, 404, "not_found", "未找到")
         return "unmatched"
+
+    def _may_scrape(self, scope: Scope) -> bool:
+        """Metrics name routes, upstreams and volumes: for the operator, not the public."""
+        token = self.settings.metrics_token
+        if token:
+            auth = _header(scope, b"authorization") or ""
+            if hmac.compare_digest(auth.encode(), f"Bearer {token}".encode()):
+                return True
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        relayed = _header(scope, b"x-forwarded-for") is not None or _header(scope, b"forwarded") is not None
+        return peer in ("127.0.0.1", "::1") and not relayed
 
     def _client_ip(self, scope: Scope) -> str:
         client = scope.get("client")

@@ -95,10 +95,10 @@ class TestAtTheDoor:
         assert codes == [401, 401, 401, 429]
 
     async def test_rejections_are_counted_in_metrics(self, make_gateway: GatewayMaker) -> None:
-        async with make_gateway(rate_limit_ip=1) as (_, client):
+        async with make_gateway(rate_limit_ip=1, metrics_token="scrape") as (_, client):
             await client.get("/api/v1/nothing-here")
             await client.get("/api/v1/nothing-here")
-            metrics = (await client.get("/metrics")).text
+            metrics = (await client.get("/metrics", headers={"authorization": "Bearer scrape"})).text
         assert 'smartunion_gateway_rate_limited_total{policy="ip"}' in metrics
 
 
@@ -138,6 +138,6 @@ class TestSharedInRedis:
 
 @pytest.mark.parametrize("path", ["/healthz", "/metrics"])
 async def test_operational_routes_are_not_limited(make_gateway: GatewayMaker, path: str) -> None:
-    async with make_gateway(rate_limit_ip=1) as (_, client):
-        codes = {(await client.get(path)).status_code for _ in range(3)}
+    async with make_gateway(rate_limit_ip=1, metrics_token="scrape") as (_, client):
+        codes = {(await client.get(path, headers={"authorization": "Bearer scrape"})).status_code for _ in range(3)}
     assert codes == {200}

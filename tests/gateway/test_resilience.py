@@ -47,7 +47,8 @@ class TestBreakerUnit:
 class TestBreakerThroughTheGateway:
     async def test_opens_after_failures_then_recovers_through_a_probe(self, make_gateway: GatewayMaker) -> None:
         async with fake_upstream("fail") as up, \
-                make_gateway(upstreams={"jobs": up.url}, breaker_failures=3, breaker_open_seconds=0.5) as (gw, client):
+                make_gateway(upstreams={"jobs": up.url}, breaker_failures=3, breaker_open_seconds=0.5,
+                             metrics_token="scrape") as (gw, client):
             codes = [(await client.get("/api/v1/jobs")).status_code for _ in range(3)]
             assert codes == [500, 500, 500]  # the service's own answers pass through
             assert gw.upstreams["jobs"].breaker.state == "open"
@@ -57,7 +58,7 @@ class TestBreakerThroughTheGateway:
             assert shed.headers["retry-after"] == "1"
             assert time.perf_counter() - start < 0.1
             assert up.count() == 3  # the open breaker kept the 4th request away from the upstream
-            metrics = (await client.get("/metrics")).text
+            metrics = (await client.get("/metrics", headers={"authorization": "Bearer scrape"})).text
             assert 'smartunion_gateway_breaker_open{upstream="jobs"} 1.0' in metrics
             assert (await client.get("/api/v1/legal/tickets")).status_code == 503  # legal is a dead port
             await asyncio.sleep(0.55)
@@ -66,7 +67,7 @@ class TestBreakerThroughTheGateway:
             assert probe.status_code == 200 and up.count() == 4
             assert gw.upstreams["jobs"].breaker.state == "closed"
             assert [(await client.get("/api/v1/jobs")).status_code for _ in range(3)] == [200] * 3
-            metrics = (await client.get("/metrics")).text
+            metrics = (await client.get("/metrics", headers={"authorization": "Bearer scrape"})).text
             assert 'smartunion_gateway_breaker_open{upstream="jobs"} 0.0' in metrics
 
     async def test_a_failed_probe_keeps_it_open(self, make_gateway: GatewayMaker) -> None:
