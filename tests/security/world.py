@@ -33,6 +33,7 @@ ROLES = ("anonymous", "user", "member", "suspended", "staff_in", "staff_out", "l
          "merchant")
 ADMIN = ("sec-admin", "sec-admin-password-0")
 CODE = "246810"
+APP_ORIGIN = "https://app.smartunion.example"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # Phones with fixed SMS codes (never sent); 139 5xxx xxxx, one block per purpose.
 PHONES = [f"1395{n:07d}" for n in range(1, 201)]
@@ -76,7 +77,7 @@ def stack_env(wechat_url: str, **extra: str) -> dict[str, str]:
     return {"SMS_TEST_CODES": ",".join(f"{p}:{CODE}" for p in PHONES),
             "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0], "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
             "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, "WECHAT_API_BASE": wechat_url,
-            "IDENTITY_WECHAT_TIMEOUT": "2", **extra}
+            "IDENTITY_WECHAT_TIMEOUT": "2", "GATEWAY_CORS_ORIGINS": json.dumps([APP_ORIGIN]), **extra}
 
 
 @contextmanager
