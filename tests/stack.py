@@ -117,10 +117,13 @@ class Stack:
 
 @contextmanager
 def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
-                  services: tuple[str, ...] = SERVICE_NAMES) -> Iterator[Stack]:
+                  services: tuple[str, ...] = SERVICE_NAMES, *, migrate: bool = True,
+                  ports: tuple[int, int] | None = None) -> Iterator[Stack]:
+    """`ports` = (services port base, gateway port) instead of free ones; `migrate=False` when the
+    databases are already at head (a second set of processes on the same PostgreSQL)."""
     from scripts.migrate import main as migrate_main
 
-    base = free_port_block(len(SERVICE_NAMES))
+    base = ports[0] if ports else free_port_block(len(SERVICE_NAMES))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     env.update({
         "SMARTUNION_DATA_DIR": str(data_dir), "SERVICES_PORT_BASE": str(base), "PYTHONPATH": str(REPO),
@@ -129,14 +132,15 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
         "RATE_LIMIT_SCALE": "1000",
     })
     env.update(extra_env or {})
-    stack = Stack(env=env, data_dir=data_dir, gateway_port=free_port(), services_base=base)
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        migrate_main(list(services))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    stack = Stack(env=env, data_dir=data_dir, gateway_port=ports[1] if ports else free_port(), services_base=base)
+    if migrate:
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            migrate_main(list(services))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     try:
         for name in (*services, "gateway"):
             stack.start(name)
