@@ -133,8 +133,8 @@ def test_notifications_delivered_after_identity_comes_back(stack: Stack, world: 
             "real_name": "陈家乐", "id_number": id_number("44190019880512004"), "org_id": world["orgs"]["work"],
             "employer_name": "东莞某电子厂"}), 201)
         ticket = ok(gw.post("/api/v1/legal/tickets", headers=member, json={
-            "category": "wage_arrears", "title": "加班费", "description": "加班费未结清", "employer_name": "东莞某电子厂",
-            "amount_involved_fen": 100000, "org_id": world["orgs"]["work"]}), 201)
+            "category": "wage_arrears", "title": "加班费", "description": "加班费未结清",
+            "employer_name": "东莞某电子厂", "amount_involved_fen": 100000, "org_id": world["orgs"]["work"]}), 201)
         ok(gw.post(f"/api/v1/legal/tickets/{ticket['id']}/assign", json={"lawyer_id": world["lawyer_id"]},
                    headers=people["staff"]))
         assert ok(gw.get("/api/v1/notifications", headers=member))["items"] == []
