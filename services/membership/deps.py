@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.common.crypto import PiiCipher
+from services.common.fastread import FastReads
 from services.common.kv import KeyValueStore
 from services.membership.config import MembershipSettings
 from services.membership.qr.codec import QrCodec
@@ -29,7 +30,12 @@ async def _qr(request: Request) -> QrCodec:
     return request.app.state.qr  # type: ignore[no-any-return]
 
 
+async def _reads(request: Request) -> FastReads:
+    return request.app.state.reads  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[MembershipSettings, Depends(_settings)]
 PiiDep = Annotated[PiiCipher, Depends(_pii)]
 KvDep = Annotated[KeyValueStore, Depends(_kv)]
 QrDep = Annotated[QrCodec, Depends(_qr)]
+ReadsDep = Annotated[FastReads, Depends(_reads)]

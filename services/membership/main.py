@@ -13,6 +13,7 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.config import read_or_create_secret
 from services.common.crypto import load_pii_cipher
+from services.common.fastread import FastReads
 from services.common.outbox import OutboxRelay
 from services.membership.applications.router import router as applications_router
 from services.membership.config import MembershipSettings
@@ -42,10 +43,12 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
                                        interval=settings.outbox_interval)
         if settings.outbox_interval > 0:
             app.state.outbox.start()
+        app.state.reads = FastReads(app.state.db)
         try:
             yield
         finally:
             await app.state.outbox.stop()
+            await app.state.reads.aclose()
 
     return create_service_app(
         settings, title="Smart Union membership", hook=hook, calls=("identity",), verifier=verifier,

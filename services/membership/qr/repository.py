@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.fastread import FastReads
 from services.membership.members.models import Card, Member
 from services.membership.orgs.models import Org
 from services.membership.qr.models import QrToken
@@ -25,17 +26,26 @@ async def delete_of(session: AsyncSession, member_id: str) -> None:
     await session.execute(delete(QrToken).where(QrToken.member_id == member_id))
 
 
+# Token row, member, card and org in one indexed lookup (primary keys and unique keys only, so its
+# cost does not grow with the number of members). Built once: the merchant verify path runs it on
+# every request.
+RESOLVE = (select(QrToken.used_at, Member.id, Member.account_id, Member.status, Member.real_name_masked,
+                  Member.org_id, Member.org_path, Card.card_no, Org.name)
+           .select_from(QrToken)
+           .outerjoin(Member, Member.id == QrToken.member_id)
+           .outerjoin(Card, Card.member_id == Member.id)
+           .outerjoin(Org, Org.id == Member.org_id)
+           .where(QrToken.id == bindparam("token_id")))
+
+
 async def resolve(session: AsyncSession, token_id: str) -> Any | None:
-    """Token row, member, card and org in one indexed lookup (primary keys and unique keys only,
-    so its cost does not grow with the number of members)."""
-    query = (select(QrToken.used_at, Member.id, Member.account_id, Member.status, Member.real_name_masked,
-                    Member.org_id, Member.org_path, Card.card_no, Org.name)
-             .select_from(QrToken)
-             .outerjoin(Member, Member.id == QrToken.member_id)
-             .outerjoin(Card, Card.member_id == Member.id)
-             .outerjoin(Org, Org.id == Member.org_id)
-             .where(QrToken.id == token_id))
-    return (await session.execute(query)).first()
+    """RESOLVE inside the request's transaction (consume: read, then the conditional update)."""
+    return (await session.execute(RESOLVE, {"token_id": token_id})).first()
+
+
+async def resolve_read(reads: FastReads, token_id: str) -> Any | None:
+    """RESOLVE on its own (the non-consuming check); used_at comes back raw: only tested for None."""
+    return await reads.first(RESOLVE, {"token_id": token_id})
 
 
 async def mark_used(session: AsyncSession, token_id: str, now: datetime, caller: str) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import RateLimited
+from services.common.fastread import FastReads
 from services.common.kv import KeyValueStore
 from services.membership.config import MembershipSettings
 from services.membership.members.errors import MemberNotActive
@@ -50,7 +52,20 @@ async def check(*, session: AsyncSession, token: str, codec: QrCodec) -> tuple[Q
         return _invalid("invalid"), None
     if parsed.expires_at <= time.time():
         return _invalid("expired"), None
-    row = await repository.resolve(session, parsed.token_id)
+    return _verdict(await repository.resolve(session, parsed.token_id), parsed.token_id)
+
+
+async def check_only(*, reads: FastReads, token: str, codec: QrCodec) -> QrCheck:
+    """check() for the internal non-consuming check: one indexed read, no session."""
+    parsed = codec.parse(token)
+    if parsed is None:
+        return _invalid("invalid")
+    if parsed.expires_at <= time.time():
+        return _invalid("expired")
+    return _verdict(await repository.resolve_read(reads, parsed.token_id), parsed.token_id)[0]
+
+
+def _verdict(row: Any, token_id: str) -> tuple[QrCheck, str | None]:
     if row is None:
         return _invalid("invalid"), None
     used_at, member_id, account_id, status, name_masked, org_id, org_path, card_no, org_name = row
@@ -60,10 +75,10 @@ async def check(*, session: AsyncSession, token: str, codec: QrCodec) -> tuple[Q
                       card_no_masked=mask_card_no(card_no), org_id=org_id, org_name=org_name or "",
                       org_path=org_path)
     if status == "suspended":
-        return QrCheck(valid=False, reason="suspended", member=member), parsed.token_id
+        return QrCheck(valid=False, reason="suspended", member=member), token_id
     if used_at is not None:
-        return QrCheck(valid=False, reason="used", member=member), parsed.token_id
-    return QrCheck(valid=True, reason=None, member=member), parsed.token_id
+        return QrCheck(valid=False, reason="used", member=member), token_id
+    return QrCheck(valid=True, reason=None, member=member), token_id
 
 
 async def consume(*, session: AsyncSession, token: str, codec: QrCodec, caller: str) -> QrCheck:
