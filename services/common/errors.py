@@ -147,7 +147,18 @@ def _is_database_down(exc: Exception) -> bool:
 
     if isinstance(exc, OperationalError):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError) and bool(exc.connection_invalidated):
+        return True
+    # asyncpg's connect errors (refused, reset, timed out) reach us unwrapped: an OSError or a
+    # TimeoutError raised inside the connection pool or the driver is the database being away.
+    if isinstance(exc, OSError | TimeoutError):
+        tb = exc.__traceback__
+        while tb is not None:
+            module = str(tb.tb_frame.f_globals.get("__name__", ""))
+            if module.startswith(("sqlalchemy.pool", "asyncpg", "aiosqlite")):
+                return True
+            tb = tb.tb_next
+    return False
 
 
 def _is_unstorable_text(exc: Exception) -> bool:
