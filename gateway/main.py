@@ -134,7 +134,10 @@ class Gateway:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), *extra_headers]
+                headers = message.get("headers", [])
+                present = {name for name, _ in headers}
+                # An upstream's own security header (e.g. nosniff on downloads) is not repeated.
+                message["headers"] = [*headers, *(h for h in extra_headers if h[0] not in present)]
             await send(message)
 
         route = "unmatched"

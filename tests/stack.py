@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -20,31 +21,36 @@ from services.common.config import SERVICE_NAMES, SERVICE_PORT_OFFSETS
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _port_range() -> range:
+    """Ports below the kernel's ephemeral range (outgoing connections never take them), and a
+    separate slice per pytest-xdist worker so two workers' stacks cannot pick the same ports."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    start = 12000 + (index % 8) * 2500
+    return range(start, start + 2500)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port_block(size: int) -> int:
-    """A base port such that base+1 … base+size are free (best effort)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + size >= 65000:
-            continue
-        ok = True
-        for offset in range(1, size + 1):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", base + offset))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
+    """A base port such that base … base+size are free (best effort: checked, not reserved)."""
+    ports = _port_range()
+    for _ in range(500):
+        base = random.randrange(ports.start, ports.stop - size - 1)
+        if all(_free(base + offset) for offset in range(size + 1)):
             return base
     raise RuntimeError("no free port block")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port_block(0)
 
 
 def uvicorn_cmd(target: str, port: int) -> list[str]:
@@ -132,7 +138,8 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
         "RATE_LIMIT_SCALE": "1000",
     })
     env.update(extra_env or {})
-    stack = Stack(env=env, data_dir=data_dir, gateway_port=ports[1] if ports else free_port(), services_base=base)
+    stack = Stack(env=env, data_dir=data_dir, gateway_port=ports[1] if ports else base,
+                  services_base=base)  # a free block's base is unused: services take base+1…+5
     if migrate:
         saved = dict(os.environ)
         os.environ.update(env)
