@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 export PYTHONPATH := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install migrate lint typecheck importlint fmt bench backup restore clean
+.PHONY: run test install migrate lint typecheck importlint fmt bench backup restore clean replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ backup: install
 
 restore: install
 	$(BIN)/python -m scripts.backup restore --data-dir $${SMARTUNION_DATA_DIR:-.data} --archive "$(BACKUP)"
+
+# Two complete sets of processes (A and B) on one PostgreSQL and Redis, as replicas behave
+# (DATABASE_URL / REDIS_URL default to this machine's); prints both gateways. Ctrl-C stops.
+replicas: install
+	$(BIN)/python -m scripts.replicas
 
 clean:
 	rm -rf $(VENV) .data

@@ -12,11 +12,11 @@ idempotency keys, rate limits, refresh-token rotation and offer quotas hold acro
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +45,19 @@ def production_secrets() -> dict[str, str]:
         "IDENTITY_SIGNING_KEYS": pem,
         "MEMBERSHIP_QR_KEY": secrets.token_urlsafe(32),
     }
+
+
+def stored_secrets(path: Path) -> dict[str, str]:
+    """The secrets of an earlier `make replicas` (its database holds data encrypted with them),
+    or new ones, kept in the data dir (mode 600) like the development keys."""
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fresh = production_secrets()
+    path.write_text(json.dumps(fresh))
+    path.chmod(0o600)
+    return fresh
 
 
 def replica_env(database_url: str, redis_url: str, shared: dict[str, str],
@@ -101,18 +114,18 @@ def main() -> int:
              "BOOTSTRAP_ADMIN_PASSWORD": os.environ.get("BOOTSTRAP_ADMIN_PASSWORD", "admin-demo-2026"),
              "SMS_TEST_CODES": os.environ.get("SMS_TEST_CODES", "13800000001:123456,13800000002:123456"),
              "RATE_LIMIT_SCALE": os.environ.get("RATE_LIMIT_SCALE", "1")}
-    env = replica_env(database_url, redis_url, production_secrets(), extra)
+    root = Path(os.environ.get("SMARTUNION_DATA_DIR", ".data")).resolve() / "replicas"
+    env = replica_env(database_url, redis_url, stored_secrets(root / "secrets.json"), extra)
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    root = Path(tempfile.mkdtemp(prefix="smartunion-replicas-"))
     try:
         with two_sets(root, env, PORTS) as (a, b):
             print(f"""
 Two replica sets are running against {database_url.rsplit('@', 1)[-1]} (one database per service,
-named <db>_<service>) and Redis {redis_url.rsplit('@', 1)[-1]}, with the same freshly generated secrets.
+named <db>_<service>) and Redis {redis_url.rsplit('@', 1)[-1]}, with the same secrets ({root}/secrets.json).
   set A  gateway {a.gateway}   services on ports {a.services_base + 1}-{a.services_base + 5}
   set B  gateway {b.gateway}   services on ports {b.services_base + 1}-{b.services_base + 5}
   logs   {root}/a/*.log, {root}/b/*.log
