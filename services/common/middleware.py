@@ -3,13 +3,17 @@ request id in and out, body size limit while streaming, JSON access log, Prometh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import secrets
+import sys
 import time
-import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,7 +40,46 @@ def incoming_request_id(scope: Scope) -> str:
             if _REQUEST_ID_RE.match(rid):
                 return rid
             break
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
+
+
+class _AccessLines:
+    """The access log line, written with orjson straight to stderr's byte buffer in the shape of
+    services.common.logging.JsonFormatter. Through `logging` it cost ~10% of a cheap request's
+    CPU in a profile of the merchant verify path. Flushed within 250 ms; LOG_LEVEL above INFO
+    turns it off, as before."""
+
+    def __init__(self) -> None:
+        self._flush_pending = False
+
+    def write(self, service: str, fields: dict[str, Any]) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        line = orjson.dumps({"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info",
+                             "service": service, "logger": access_log.name, "msg": "request",
+                             "request_id": request_id_var.get(), **fields}, option=orjson.OPT_APPEND_NEWLINE)
+        try:
+            stream = sys.stderr.buffer
+            stream.write(line)
+        except (AttributeError, OSError, ValueError):
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            try:
+                asyncio.get_running_loop().call_later(0.25, self._flush)
+            except RuntimeError:
+                self._flush()
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        try:
+            sys.stderr.flush()
+            sys.stderr.buffer.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+_access_lines = _AccessLines()
 
 
 class RequestContextMiddleware:
@@ -104,8 +147,8 @@ class RequestContextMiddleware:
         REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
         LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
         # Route templates only: the concrete path may hold ids, query strings may hold phones.
-        access_log.info("request", extra={"fields": {"method": scope["method"], "route": route,
-                                                     "status": status, "ms": round(elapsed * 1000, 2)}})
+        _access_lines.write(self.service, {"method": scope["method"], "route": route, "status": status,
+                                           "ms": round(elapsed * 1000, 2)})
 
 
 async def _send_problem(send: Send, status: int, code: str, detail: str, rid: str) -> None:
