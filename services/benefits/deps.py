@@ -1,4 +1,5 @@
-"""Request-scoped access to the benefits service's resources (created in main.lifespan)."""
+"""Request-scoped access to the benefits service's resources (created in main.lifespan).
+Async on purpose: FastAPI runs plain `def` dependencies in a worker thread, a hop per request."""
 
 from __future__ import annotations
 
@@ -16,27 +17,27 @@ from services.common.errors import Forbidden
 from services.common.http import OrgDirectory
 
 
-def _settings(request: Request) -> BenefitsSettings:
+async def _settings(request: Request) -> BenefitsSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _cipher(request: Request) -> PiiCipher:
+async def _cipher(request: Request) -> PiiCipher:
     return request.app.state.cipher  # type: ignore[no-any-return]
 
 
-def _orgs(request: Request) -> OrgDirectory:
+async def _orgs(request: Request) -> OrgDirectory:
     return request.app.state.orgs  # type: ignore[no-any-return]
 
 
-def _membership(request: Request) -> MembershipClient:
+async def _membership(request: Request) -> MembershipClient:
     return request.app.state.membership  # type: ignore[no-any-return]
 
 
-def _db(request: Request) -> Database:
+async def _db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def _nonces(request: Request) -> NonceStore:
+async def _nonces(request: Request) -> NonceStore:
     return request.app.state.nonces  # type: ignore[no-any-return]
 
 
