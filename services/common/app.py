@@ -97,10 +97,50 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     _add_operational_routes(app)
+    _document_problems(app)
     json_limit = settings.max_json_body
     app.add_middleware(RequestContextMiddleware, service=service,
                        max_body=max_body or (lambda _path: json_limit))
     return app
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Problem",
+    "required": ["type", "title", "status", "detail", "code", "request_id"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string"}, "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {"type": "string"}}, "msg": {"type": "string"}}}},
+    },
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Describe errors as they are sent: every error (FastAPI documents its 422 as a plain-JSON
+    `HTTPValidationError` we never send) is `application/problem+json` with a `Problem` body."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        problem = {"description": "Error (RFC 9457 problem+json)",
+                   "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for item in doc.get("paths", {}).values():
+            for op in item.values():
+                if isinstance(op, dict) and "responses" in op:
+                    op["responses"].pop("422", None)
+                    op["responses"]["4XX"] = problem
+                    op["responses"]["5XX"] = problem
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_operational_routes(app: FastAPI) -> None:
