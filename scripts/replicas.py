@@ -26,7 +26,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.stack import Stack, running_stack
+from services.common.config import SERVICE_NAMES
+from tests.stack import Stack, free_port_block, running_stack
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/smartunion_replicas"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -83,8 +84,14 @@ def two_sets(root: Path, env: dict[str, str],
     """Migrate once, then start set A and set B side by side (each in its own data dir, which
     holds only logs: every secret comes from `env`)."""
     migrate(env)
+    if ports is None:  # two free blocks that do not overlap (gateway on the base, services base+1…+5)
+        first = free_port_block(len(SERVICE_NAMES))
+        second = first
+        while abs(second - first) <= len(SERVICE_NAMES):
+            second = free_port_block(len(SERVICE_NAMES))
+        ports = {"a": (first, first), "b": (second, second)}
     managers: dict[str, AbstractContextManager[Stack]] = {
-        name: running_stack(root / name, env, migrate=False, ports=(ports or {}).get(name)) for name in ("a", "b")}
+        name: running_stack(root / name, env, migrate=False, ports=ports[name]) for name in ("a", "b")}
     for name in managers:
         (root / name).mkdir(parents=True, exist_ok=True)
     started: dict[str, Stack] = {}
