@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 export PYTHONPATH := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install migrate lint typecheck importlint fmt bench backup restore clean replicas
+.PHONY: run test install migrate lint typecheck importlint fmt bench backup restore clean security-report fuzz replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ typecheck: install
 
 importlint: install
 	$(BIN)/lint-imports
+
+# OWASP API Top 10 table for the README / docs/security.md (runs tests/security).
+security-report: install
+	$(BIN)/python -m scripts.security_report -n 2 --dist loadfile
+
+# The long schemathesis run (make test runs a bounded one).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-60} $(BIN)/pytest tests/security/test_fuzz.py -p no:cacheprovider -q
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

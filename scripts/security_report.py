@@ -1,0 +1,79 @@
+"""`make security-report`: run the security suite (tests/security) and print a Markdown table,
+OWASP API Security Top 10 (2023) risk → tests → passed / failed, for the README and
+docs/security.md. Exits non-zero when a test failed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+RISKS = [
+    ("test_api1_bola", "API1:2023 Broken object level authorization"),
+    ("test_api2_broken_auth", "API2:2023 Broken authentication"),
+    ("test_api3_property_level", "API3:2023 Broken object property level authorization"),
+    ("test_api4_resource_consumption", "API4:2023 Unrestricted resource consumption"),
+    ("test_api5_function_level", "API5:2023 Broken function level authorization (matrix.csv)"),
+    ("test_api6_sensitive_flows", "API6:2023 Unrestricted access to sensitive business flows"),
+    ("test_api7_ssrf", "API7:2023 Server side request forgery"),
+    ("test_api8_misconfiguration", "API8:2023 Security misconfiguration"),
+    ("test_api9_inventory", "API9:2023 Improper inventory management"),
+    ("test_api10_unsafe_consumption", "API10:2023 Unsafe consumption of APIs"),
+    ("test_fuzz", "schemathesis (every service + gateway)"),
+    ("test_faults", "Faults (kill -9, hang, database cut)"),
+    ("test_faults_inprocess", "Faults (hanging event subscriber)"),
+    ("test_pii", "Personal data at rest and in answers"),
+]
+
+
+def run(junit: Path, extra: list[str]) -> int:
+    cmd = [sys.executable, "-m", "pytest", "tests/security", "-q", "-p", "no:cacheprovider",
+           f"--junitxml={junit}", *extra]
+    return subprocess.call(cmd)  # noqa: S603 (our own interpreter and arguments)
+
+
+def table(junit: Path) -> tuple[str, int]:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tests": 0, "passed": 0, "failed": 0, "skipped": 0})
+    for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 (pytest wrote it just now)
+        module = case.get("classname", "").split(".")
+        name = next((m for m in module if m.startswith("test_")), "?")
+        c = counts[name]
+        c["tests"] += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            c["failed"] += 1
+        elif case.find("skipped") is not None:
+            c["skipped"] += 1
+        else:
+            c["passed"] += 1
+    lines = ["| risk | module | tests | passed | failed | skipped |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    failed = 0
+    for module, risk in RISKS:
+        c = counts.pop(module, {"tests": 0, "passed": 0, "failed": 0, "skipped": 0})
+        failed += c["failed"]
+        lines.append(f"| {risk} | `tests/security/{module}.py` | {c['tests']} | {c['passed']} | {c['failed']} "
+                     f"| {c['skipped']} |")
+    for module, c in counts.items():
+        failed += c["failed"]
+        lines.append(f"| (other) | `{module}` | {c['tests']} | {c['passed']} | {c['failed']} | {c['skipped']} |")
+    total = sum(int(line.split("|")[3]) for line in lines[2:])
+    lines.append(f"\n{total} tests, {failed} failed.")
+    return "\n".join(lines), failed
+
+
+def main(argv: list[str]) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "security.xml"
+        code = run(junit, argv)
+        if not junit.exists():
+            return code or 1
+        text, failed = table(junit)
+    print()
+    print(text)
+    return 1 if failed or code not in (0, 5) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
