@@ -38,8 +38,8 @@ def run(junit: Path, extra: list[str]) -> int:
 def table(junit: Path) -> tuple[str, int]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tests": 0, "passed": 0, "failed": 0, "skipped": 0})
     for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 (pytest wrote it just now)
-        module = case.get("classname", "").split(".")
-        name = next((m for m in module if m.startswith("test_")), "?")
+        parts = case.get("classname", "").split(".")
+        name = next((m for m in parts if m.startswith("test_")), "?")
         c = counts[name]
         c["tests"] += 1
         if case.find("failure") is not None or case.find("error") is not None:
