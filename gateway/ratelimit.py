@@ -23,9 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 logger = logging.getLogger("smartunion.gateway.ratelimit")
 
 
@@ -146,6 +143,11 @@ return out
 
 class RedisLimiter:
     def __init__(self, url: str, prefix: str = "su:gateway:rl", *, fallback_seconds: float = 5.0) -> None:
+        # Imported here: redis-py costs ~19 MB of memory per process, paid only when REDIS_URL is set.
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
         self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._script: Any = self._redis.register_script(GCRA_LUA)
         self._prefix = prefix
@@ -163,7 +165,7 @@ class RedisLimiter:
             args += [policy.interval * 1000, policy.window * 1000]
         try:
             raw = await self._script(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             logger.warning("rate-limit store unavailable (%s); limiting in-process for %ss",
                            type(exc).__name__, self._fallback_seconds)
             self._down_until = now + self._fallback_seconds

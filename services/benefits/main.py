@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from services.benefits.config import BenefitsSettings
 from services.benefits.events.router import internal as events_internal
@@ -35,8 +34,11 @@ def create_app(settings: BenefitsSettings | None = None, *, verifier: TokenVerif
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         app.state.membership = MembershipClient(app.state.clients["membership"])
         app.state.merchant_keys = KeyCache()
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) \
-            if settings.redis_url else None
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis  # only then: redis-py costs ~19 MB per process
+
+            redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         nonces: NonceStore = RedisNonceStore(redis, app.state.db) if redis else DatabaseNonceStore(app.state.db)
         app.state.nonces = nonces
         try:

@@ -26,12 +26,13 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.benefits.merchant_api import repository
 from services.common.db import Database, sqlite_write_intent, utcnow
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 SWEEP_PROBABILITY = 0.002  # keep the nonce table at about one window of traffic
 KEY_STATE_TTL = 86_400  # markers are refilled from the database when they expire
