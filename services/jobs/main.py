@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +18,6 @@ from services.jobs.config import JobsSettings
 from services.jobs.events.models import OutboxEvent
 from services.jobs.events.router import router as events_router
 from services.jobs.postings.router import router as postings_router
-from services.jobs.search import segmenter
 
 
 def create_app(settings: JobsSettings | None = None, *, verifier: TokenVerifier | None = None,
@@ -30,8 +28,6 @@ def create_app(settings: JobsSettings | None = None, *, verifier: TokenVerifier 
     async def hook(app: FastAPI) -> AsyncIterator[None]:
         app.state.pii = load_pii_cipher(settings.pii_keys, settings.key_file("pii-jobs.keys"))
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
-        # Load jieba's dictionary (~1 s) before the first request instead of during it.
-        await asyncio.to_thread(segmenter.initialize)
         # Notifications (an application seen by the poster) → identity's inbox.
         app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
                                        interval=settings.outbox_interval)

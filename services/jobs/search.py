@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-
-import jieba
+from typing import Any
 
 # Job words the general dictionary misses or splits; frequency high enough to win over splits.
 JOB_WORDS = (
@@ -39,21 +38,34 @@ MAX_QUERY_TOKENS = 8
 
 
 class Segmenter:
-    """A private jieba tokenizer (the module-level one is global state other code may touch)."""
+    """A private jieba tokenizer (the module-level one is global state other code may touch).
+
+    jieba and its dictionary are loaded on first use, not at start-up: together they hold ~80 MB,
+    a third of everything `make run` starts when idle, for a service whose search may not be used
+    for a while. The first search or posting write waits ~1 s for them (off the event loop:
+    callers run `initialize` in a thread when `ready` is false)."""
 
     def __init__(self) -> None:
-        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer: Any = None
         self._ready = False
         self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
 
     def initialize(self) -> None:
         with self._lock:
             if self._ready:
                 return
+            import jieba
+
             jieba.setLogLevel(60)
-            self._tokenizer.initialize()
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
             for word in JOB_WORDS:
-                self._tokenizer.add_word(word, freq=200_000)
+                tokenizer.add_word(word, freq=200_000)
+            self._tokenizer = tokenizer
             self._ready = True
 
     def index_text(self, *parts: str) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -43,6 +44,8 @@ async def search_jobs(principal: PrincipalDep, session: SessionDep,
     after = service.decode_time_cursor(cursor)
     tokens = None
     if q is not None and q.strip():
+        if not segmenter.ready:  # first search since start: load jieba off the event loop
+            await asyncio.to_thread(segmenter.initialize)
         tokens = segmenter.query_tokens(q)
         if not tokens:  # only punctuation or one-character pieces: no job contains "nothing"
             return JobList(items=[], next_cursor=None)
