@@ -124,12 +124,11 @@ class TestCalendar:
         assert records and records[0].fields["years"] == [2027]  # type: ignore[attr-defined]
         assert "工地" not in caplog.text
 
-    async def test_staff_overrides_fix_next_year(self, world: World) -> None:
+    async def test_admin_overrides_fix_next_year(self, world: World) -> None:
         days = [{"date": "2027-01-01", "workday": False, "note": "元旦"},
                 {"date": "2027-01-02", "workday": False}, {"date": "2027-01-03", "workday": False},
                 {"date": "2027-01-04", "workday": True}]
-        resp = await world.legal.post("/api/v1/legal/calendar/days", json={"days": days},
-                                      headers=world.staff["guangzhou"])
+        resp = await world.legal.post("/api/v1/legal/calendar/days", json={"days": days}, headers=world.admin)
         assert resp.status_code == 200, resp.text
         assert [d["source"] for d in resp.json()["items"]] == ["override"] * 4
         world.at(bj(2026, 12, 30, 10, 0))
@@ -148,9 +147,10 @@ class TestCalendar:
                          "2027-01-02": (False, "override"), "2027-01-03": (False, "override"),
                          "2027-01-04": (False, "override"), "2027-01-05": (True, "fallback")}
 
-    async def test_only_staff_and_admin_edit_the_calendar(self, world: World) -> None:
+    async def test_only_admin_edits_the_calendar(self, world: World) -> None:
         body = {"days": [{"date": "2027-01-01", "workday": False}]}
-        for headers in (world.user(), world.tokens.headers(roles=["lawyer"], phone_masked=None)):
+        for headers in (world.user(), world.tokens.headers(roles=["lawyer"], phone_masked=None),
+                        world.staff["guangzhou"]):
             resp = await world.legal.post("/api/v1/legal/calendar/days", json=body, headers=headers)
             assert resp.status_code == 403
         resp = await world.legal.post("/api/v1/legal/calendar/days", json=body)

@@ -17,10 +17,11 @@ MAX_RANGE_DAYS = 366
 
 
 @router.post("/api/v1/legal/calendar/days", response_model=CalendarDayList,
-             dependencies=[require_roles("staff", "admin")])
+             dependencies=[require_roles("admin")])
 async def upsert_days(body: CalendarUpsert, principal: PrincipalDep, session: SessionDep) -> CalendarDayList:
-    """Set days as working or non-working (staff, admin): next year's State Council schedule
-    before the holiday library knows it, or a correction. Overrides win over the library.
+    """Set days as working or non-working (admin only: the calendar is national and moves every
+    ticket's clock, so a workplace union's staff must not change it): next year's State Council
+    schedule before the holiday library knows it, or a correction. Overrides win over the library.
     Due times already computed are not moved."""
     items = await service.upsert(session=session, days=body.days, actor_id=principal.account_id)
     return CalendarDayList(items=items)
