@@ -1,21 +1,22 @@
 """Calls to other services: one pooled client per target, the request id passed on, a service
 token attached, and failures mapped to 503 so a sick neighbour never becomes our 500.
 
-Over the network the client is aiohttp's: httpx's connection pool is slow under concurrency
-(DESIGN.md measured a proxy through it at ~200 req/s against ~1,200–2,400 through aiohttp; in a
-profile of the merchant verify path httpx was a third of the benefits service's CPU). Tests inject
-an `httpx.ASGITransport` to run the callee in-process, and then httpx is used. Either way the
-caller gets an answer with `status_code`, `content`, `headers` and `json()`.
+Over plain HTTP the client is `services.common.fasthttp` (keep-alive, httptools): httpx's pool is
+slow under concurrency (DESIGN.md; in a profile of the merchant verify path httpx was a third of
+the benefits service's CPU, aiohttp's client still a fifth). Tests inject an
+`httpx.ASGITransport` to run the callee in-process, and then httpx is used (as for https URLs).
+Either way the caller gets an answer with `status_code`, `content`, `headers` and `json()`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
 import httpx
 import orjson
 
+from services.common import fasthttp
 from services.common.errors import ProblemError, ServiceUnavailable
 from services.common.internal_auth import ServiceSigner
 from services.common.logging import request_id_var
@@ -45,30 +46,21 @@ class _Answer:
         return orjson.loads(self.content)  # orjson.JSONDecodeError is a ValueError
 
 
-# Shorter than uvicorn's keep-alive (5 s), so that we never reuse a connection the callee is closing.
-KEEPALIVE_TIMEOUT = 4.0
-
-
 class ServiceClient:
     def __init__(self, name: str, base_url: str, signer: ServiceSigner, *,
                  transport: httpx.AsyncBaseTransport | None = None, timeout: float = 3.0) -> None:
         self.name = name
         self._signer = signer
-        self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
-        self._session: aiohttp.ClientSession | None = None
-        if transport is not None:
+        self._pool: fasthttp.Pool | None = None
+        url = urlsplit(base_url)
+        self._prefix = url.path.rstrip("/")
+        if transport is not None or url.scheme != "http" or not url.hostname:
             self._client = httpx.AsyncClient(base_url=base_url, transport=transport,
                                              timeout=httpx.Timeout(timeout, connect=1.0))
-
-    def _aiohttp(self) -> aiohttp.ClientSession:
-        if self._session is None:  # created on first use, inside the running loop
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=KEEPALIVE_TIMEOUT),
-                timeout=aiohttp.ClientTimeout(total=self._timeout, sock_connect=1.0),
-                auto_decompress=False, skip_auto_headers=("User-Agent",))
-        return self._session
+        else:
+            self._pool = fasthttp.Pool(url.hostname, url.port or 80, connect_timeout=1.0)
 
     async def request(self, method: str, path: str, *, json: Any = None, params: Any = None,
                       user_token: str | None = None) -> ServiceResponse:
@@ -77,22 +69,27 @@ class ServiceClient:
             headers["x-request-id"] = rid
         if user_token:
             headers["authorization"] = f"Bearer {user_token}"
-        if self._client is not None:
+        if self._pool is None:
+            assert self._client is not None
             try:
                 return await self._client.request(method, path, json=json, params=params, headers=headers)
             except httpx.HTTPError:
                 raise ServiceUnavailable(f"{self.name} 服务暂时不可用", code="upstream_unavailable") from None
-        body = None
+        body = b""
         if json is not None:
             body = orjson.dumps(json)
             headers["content-type"] = "application/json"
-        query = {k: str(v) for k, v in params.items() if v is not None} if params else None
+        target = self._prefix + path
+        if params:
+            query = urlencode({k: v for k, v in params.items() if v is not None})
+            if query:
+                target += ("&" if "?" in target else "?") + query
         try:
-            async with self._aiohttp().request(method, self._base_url + path, data=body, params=query,
-                                               headers=headers, allow_redirects=False) as resp:
-                return _Answer(resp.status, await resp.read(), resp.headers)
-        except (TimeoutError, aiohttp.ClientError):
+            status, answer_headers, content = await self._pool.request(
+                method, target, list(headers.items()), body, timeout=self._timeout)
+        except (TimeoutError, ConnectionError):
             raise ServiceUnavailable(f"{self.name} 服务暂时不可用", code="upstream_unavailable") from None
+        return _Answer(status, content, answer_headers)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Request and decode JSON; a problem answer from the callee is re-raised as ours."""
@@ -113,8 +110,8 @@ class ServiceClient:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
-        if self._session is not None:
-            await self._session.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
 class OrgDirectory:

@@ -40,14 +40,25 @@ async def _slow(_: web.Request) -> web.Response:
     return web.json_response({})
 
 
+async def _chunked(request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"content-type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    for part in (b'{"parts": [', b'"a", ', b'"b"]}'):
+        await resp.write(part)
+    await resp.write_eof()
+    return resp
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
     app = web.Application()
+    app.router.add_get("/chunked", _chunked)
     app.router.add_route("*", "/echo", _echo)
     app.router.add_get("/problem", _problem)
     app.router.add_get("/boom", _boom)
     app.router.add_get("/slow", _slow)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, keepalive_timeout=0.3)  # closes idle keep-alive connections quickly
     await runner.setup()
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
@@ -98,5 +109,18 @@ async def test_nobody_listening_is_503() -> None:
         with pytest.raises(ServiceUnavailable) as exc:
             await client.request("GET", "/echo")
         assert exc.value.code == "upstream_unavailable"
+    finally:
+        await client.aclose()
+
+
+async def test_chunked_answer_and_a_connection_the_server_closed_while_idle(server: str) -> None:
+    client = ServiceClient("membership", server, ServiceSigner(SECRET, "benefits"))
+    try:
+        assert (await client.request("GET", "/chunked")).json() == {"parts": ["a", "b"]}
+        await asyncio.sleep(0.6)  # the server drops the idle connection; the client still holds it
+        resp = await client.request("POST", "/echo", json={"n": 1})
+        assert resp.status_code == 200 and resp.json()["body"] == {"n": 1}
+        answers = await asyncio.gather(*(client.request("GET", "/echo", params={"i": i}) for i in range(20)))
+        assert [a.json()["query"]["i"] for a in answers] == [str(i) for i in range(20)]
     finally:
         await client.aclose()
