@@ -69,8 +69,12 @@ async def create_account(*, session: AsyncSession, data: AccountCreate, orgs: Or
 async def ensure_bootstrap_admin(*, session: AsyncSession, username: str, password: str) -> None:
     if await repository.by_username(session, username) is not None:
         return
-    await repository.add(session, Account(username=username, password_hash=hash_password(password),
-                                          display_name="系统管理员", roles=["admin"], org_id=None))
+    try:
+        async with session.begin_nested():
+            await repository.add(session, Account(username=username, password_hash=hash_password(password),
+                                                  display_name="系统管理员", roles=["admin"], org_id=None))
+    except IntegrityError:
+        return  # another replica starting at the same moment created it
     logger.info("bootstrap admin created")
 
 
