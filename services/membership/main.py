@@ -53,6 +53,8 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
     return create_service_app(
         settings, title="Smart Union membership", hook=hook, calls=("identity",), verifier=verifier,
         transports=transports,
-        routers=[orgs_router, applications_router, members_router, qr_router, transfers_router,
-                 orgs_internal, members_internal, qr_internal, events_internal],
+        # The QR check first: every merchant verify comes here, and routes are matched in order
+        # (internal paths cannot clash with public ones).
+        routers=[qr_internal, orgs_router, applications_router, members_router, qr_router, transfers_router,
+                 orgs_internal, members_internal, events_internal],
     )

@@ -25,7 +25,7 @@ import random
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from services.benefits.merchant_api import repository
@@ -177,7 +177,7 @@ class _SqliteClaims:
 def _sqlite_time(value: datetime) -> str:
     """The text form SQLAlchemy stores UtcDateTime in on SQLite (naive UTC), so that comparisons
     with rows written through the ORM stay correct."""
-    return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 # Returns 1 claimed, 0 nonce seen, -1 key not live, 2 no marker (fill it from the database).
