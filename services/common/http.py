@@ -10,8 +10,9 @@ Either way the caller gets an answer with `status_code`, `content`, `headers` an
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import orjson
@@ -79,7 +80,8 @@ class ServiceClient:
         if json is not None:
             body = orjson.dumps(json)
             headers["content-type"] = "application/json"
-        target = self._prefix + path
+        # The request line must be ASCII: anything else in a path is percent-encoded, never sent raw.
+        target = quote(self._prefix + path, safe="/%:@-._~!$&'()*+,;=?")
         if params:
             query = urlencode({k: v for k, v in params.items() if v is not None})
             if query:
@@ -114,6 +116,9 @@ class ServiceClient:
             self._pool.close()
 
 
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class OrgDirectory:
     """Org paths from the membership service, cached: an org never moves once created, so its
     materialised path is immutable. Used for "is X inside Y's subtree" as a string prefix test."""
@@ -125,6 +130,10 @@ class OrgDirectory:
     async def get(self, org_id: str) -> dict[str, Any] | None:
         if org_id in self._cache:
             return self._cache[org_id]
+        if not _OPAQUE_ID.fullmatch(org_id):
+            # Callers pass ids straight from request bodies; one that cannot be an id is unknown,
+            # and never becomes part of an internal URL ("a/../b", spaces, non-ASCII).
+            return None
         resp = await self._membership.request("GET", f"/internal/orgs/{org_id}")
         if resp.status_code == 404:
             return None

@@ -17,7 +17,7 @@ import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.common.errors import PROBLEM_JSON, problem_body
+from services.common.errors import PROBLEM_JSON, problem_body, unhandled_response
 from services.common.logging import request_id_var
 
 access_log = logging.getLogger("smartunion.access")
@@ -137,6 +137,13 @@ class RequestContextMiddleware:
             if not started[0]:
                 await _send_problem(send, 413, "too_large", "请求体过大", rid)
             status_holder[0] = 413
+        except Exception as exc:
+            # Answered here rather than by Starlette's outermost error middleware, so the log line
+            # and the problem body still carry this request's id.
+            if started[0]:
+                raise
+            response = unhandled_response(exc)
+            await response(scope, receive, send_with_id)
         finally:
             self._finish(scope, status_holder[0], start)
             request_id_var.reset(token)
