@@ -81,7 +81,7 @@ class ServiceClient:
             body = orjson.dumps(json)
             headers["content-type"] = "application/json"
         # The request line must be ASCII: anything else in a path is percent-encoded, never sent raw.
-        target = quote(self._prefix + path, safe="/%:@-._~!$&'()*+,;=?")
+        target = quote(self._prefix + path, safe="/:@-._~")
         if params:
             query = urlencode({k: v for k, v in params.items() if v is not None})
             if query:
