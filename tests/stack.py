@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import socket
@@ -138,6 +139,10 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
         "RATE_LIMIT_SCALE": "1000",
     })
     env.update(extra_env or {})
+    # Stacks that share this machine's Redis must not consume each other's event streams; sets
+    # of processes on one database (replicas) are one deployment and share the namespace.
+    owner = env.get("DATABASE_URL") or str(data_dir)
+    env.setdefault("SMARTUNION_REDIS_NAMESPACE", "t" + hashlib.sha1(owner.encode()).hexdigest()[:12])
     stack = Stack(env=env, data_dir=data_dir, gateway_port=ports[1] if ports else base,
                   services_base=base)  # a free block's base is unused: services take base+1…+5
     if migrate:

@@ -51,5 +51,6 @@ def create_app(settings: BenefitsSettings | None = None, *, verifier: TokenVerif
     return create_service_app(
         settings, title="Smart Union benefits", hook=hook, calls=("membership",), verifier=verifier,
         transports=transports,
+        event_sources=("identity",),  # account.closed → erase (DELETE /me)
         routers=[merchants_router, offers_router, redemptions_router, merchant_api_router, events_internal],
     )

@@ -4,6 +4,7 @@ store) created in the lifespan — never at import time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import Response
 
+from services.common import streams
 from services.common.auth import TokenVerifier
 from services.common.config import CommonSettings
 from services.common.db import Database
@@ -24,6 +26,8 @@ from services.common.internal_auth import ServiceSigner
 from services.common.kv import make_store
 from services.common.logging import configure_logging
 from services.common.middleware import RequestContextMiddleware
+
+logger = logging.getLogger("smartunion.events")
 
 Hook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -39,6 +43,7 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter],
     calls: Sequence[str] = (),
+    event_sources: Sequence[str] = (),
     hook: Hook = _no_hook,
     verifier: TokenVerifier | None = None,
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
@@ -48,7 +53,10 @@ def create_service_app(
     """Build a service app.
 
     `calls` names the services this one talks to; a `ServiceClient` for each lands on
-    `app.state.clients[name]`. Tests pass `verifier` and `transports` to run everything
+    `app.state.clients[name]`. `event_sources` names the services whose events this one
+    receives: with events over Redis (production) a stream consumer reads them and hands them to
+    this app's own `/internal/events`; over HTTP (the default) the producers push them there.
+    Tests pass `verifier` and `transports` to run everything
     in-process; production builds them from settings.
     """
     service = settings.service_name
@@ -60,7 +68,7 @@ def create_service_app(
         app.state.settings = settings
         app.state.db = Database(settings.resolved_database_url())
         app.state.signer = ServiceSigner(settings.resolved_internal_secret(), service)
-        app.state.kv = make_store(settings.redis_url, f"su:{service}")
+        app.state.kv = make_store(settings.redis_url, f"{settings.redis_namespace}:{service}")
         app.state.clients = {
             name: ServiceClient(name, settings.service_url(name), app.state.signer,
                                 transport=transports.get(name))
@@ -71,6 +79,9 @@ def create_service_app(
             request.headers["x-service-token"] = app.state.signer.token_for("identity")
 
         own_http = httpx.AsyncClient(transport=transports.get("identity"), event_hooks={"request": [_sign]})
+        app.state.event_redis = streams.connect(settings.redis_url) if (
+            settings.events_via_redis() and settings.redis_url) else None
+        consumer = None
         if verifier is not None:
             app.state.verifier = verifier
         elif service != "identity":
@@ -81,8 +92,19 @@ def create_service_app(
             app.state.verifier.start()
         try:
             async with hook(app):
+                # Started once the hook has built what the event handlers use.
+                if app.state.event_redis is not None and event_sources:
+                    consumer = streams.StreamConsumer(
+                        app.state.event_redis, namespace=settings.redis_namespace, group=service,
+                        sources=event_sources, deliver=_deliver_in_process(app, settings))
+                    consumer.start()
+                app.state.event_consumer = consumer
                 yield
         finally:
+            if consumer is not None:
+                await consumer.stop()
+            if app.state.event_redis is not None:
+                await app.state.event_redis.aclose()
             if isinstance(getattr(app.state, "verifier", None), TokenVerifier):
                 await app.state.verifier.stop()
             for client in app.state.clients.values():
@@ -102,6 +124,28 @@ def create_service_app(
     app.add_middleware(RequestContextMiddleware, service=service,
                        max_body=max_body or (lambda _path: json_limit))
     return app
+
+
+def _deliver_in_process(app: FastAPI, settings: CommonSettings) -> streams.Deliver:
+    """Hand a stream entry to this app's own `POST /internal/events` without a network hop: the
+    same validation, service-token check (in the producer's name: the stream says who produced
+    it) and idempotent handler as an HTTP push."""
+    transport = httpx.ASGITransport(app=app)
+    clients: dict[str, ServiceClient] = {}
+
+    async def deliver(producer: str, event: dict[str, Any]) -> bool:
+        client = clients.get(producer)
+        if client is None:
+            signer = ServiceSigner(settings.resolved_internal_secret(), producer)
+            client = clients[producer] = ServiceClient(settings.service_name, "http://events.internal", signer,
+                                                       transport=transport, timeout=30)
+        resp = await client.request("POST", "/internal/events", json=event)
+        if resp.status_code != 200:
+            logger.warning("event refused", extra={"fields": {"from": producer, "status": resp.status_code,
+                                                              "topic": event["topic"]}})
+        return resp.status_code == 200
+
+    return deliver
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, model_validator
@@ -35,6 +35,19 @@ class CommonSettings(BaseSettings):
     database_url: str | None = None
     global_database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    # Prefix of every Redis key and stream this deployment uses; two deployments (or two test
+    # stacks) sharing one Redis must differ here, or they would consume each other's events.
+    redis_namespace: str = Field("su", validation_alias="SMARTUNION_REDIS_NAMESPACE",
+                                 pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # How outbox events travel: "http" pushes them to each subscriber's /internal/events; "redis"
+    # appends them to a Redis Stream per producer, read by each subscriber's consumer group;
+    # "auto" is "redis" when REDIS_URL is set (production), else "http" (the laptop default).
+    events_transport: Literal["auto", "http", "redis"] = Field("auto", validation_alias="SMARTUNION_EVENTS_TRANSPORT")
+    # Entries kept per producer stream (approximately): size it for the longest subscriber outage
+    # to survive — an unread entry trimmed away is an event lost for that subscriber.
+    events_stream_maxlen: int = Field(1_000_000, ge=1000, validation_alias="SMARTUNION_EVENTS_STREAM_MAXLEN")
+    # Delivered outbox rows are kept this long (for audits and replays), then pruned.
+    outbox_retention_days: float = Field(7.0, ge=0, validation_alias="SMARTUNION_OUTBOX_RETENTION_DAYS")
     # Shared secret with which services sign short-lived service-to-service tokens.
     internal_secret: str | None = Field(None, validation_alias="SMARTUNION_INTERNAL_SECRET")
     # Key material for personal data at rest: "kid:base64key,kid:base64key"; the first encrypts.
@@ -80,6 +93,9 @@ class CommonSettings(BaseSettings):
         path = self.data_dir / "keys" / name
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
+
+    def events_via_redis(self) -> bool:
+        return self.events_transport == "redis" or (self.events_transport == "auto" and bool(self.redis_url))
 
     def resolved_internal_secret(self) -> str:
         return self.internal_secret or read_or_create_secret(self.key_file("internal.secret"))

@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
-from services.common.outbox import OutboxRelay
+from services.common.outbox import relay_for
 from services.identity.accounts.models import OutboxEvent
 from services.identity.accounts.router import internal as accounts_internal
 from services.identity.accounts.router import router as accounts_router
@@ -29,6 +29,8 @@ from services.identity.wechat.client import WechatClient
 from services.identity.wechat.router import router as wechat_router
 
 EVENT_SUBSCRIBERS = ("membership", "benefits", "legal_aid", "jobs")
+# Services whose outboxes send notifications for members' inboxes.
+NOTIFICATION_SOURCES = ("membership", "legal_aid", "jobs")
 
 
 def create_app(settings: IdentitySettings | None = None, *,
@@ -57,8 +59,7 @@ def create_app(settings: IdentitySettings | None = None, *,
                                              password=settings.bootstrap_admin_password)
                 await session.commit()
         # account.closed → every service erases that person's data (DELETE /me).
-        subscribers = {name: app.state.clients[name] for name in EVENT_SUBSCRIBERS}
-        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, subscribers, interval=settings.outbox_interval)
+        app.state.outbox = relay_for(app, OutboxEvent, EVENT_SUBSCRIBERS)
         if settings.outbox_interval > 0:
             app.state.outbox.start()
         try:
@@ -70,6 +71,7 @@ def create_app(settings: IdentitySettings | None = None, *,
 
     return create_service_app(
         settings, title="Smart Union identity", hook=hook, calls=EVENT_SUBSCRIBERS, transports=transports,
+        event_sources=NOTIFICATION_SOURCES,
         routers=[sms_router, wechat_router, password_router, tokens_router, accounts_router, notifications_router,
                  accounts_internal, notifications_internal],
     )

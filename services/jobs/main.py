@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
-from services.common.outbox import OutboxRelay
+from services.common.outbox import relay_for
 from services.jobs.applications.router import router as applications_router
 from services.jobs.config import JobsSettings
 from services.jobs.events.models import OutboxEvent
@@ -29,8 +29,7 @@ def create_app(settings: JobsSettings | None = None, *, verifier: TokenVerifier 
         app.state.pii = load_pii_cipher(settings.pii_keys, settings.key_file("pii-jobs.keys"))
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         # Notifications (an application seen by the poster) → identity's inbox.
-        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
-                                       interval=settings.outbox_interval)
+        app.state.outbox = relay_for(app, OutboxEvent, ("identity",))
         if settings.outbox_interval > 0:
             app.state.outbox.start()
         try:
@@ -41,4 +40,5 @@ def create_app(settings: JobsSettings | None = None, *, verifier: TokenVerifier 
     # The applications router first: /jobs/applications/mine must win over /jobs/{id}.
     return create_service_app(settings, title="Smart Union jobs", hook=hook, calls=("membership", "identity"),
                               routers=[applications_router, postings_router, events_router],
-                              verifier=verifier, transports=transports)
+                              verifier=verifier, transports=transports,
+                              event_sources=("identity",))  # account.closed → erase (DELETE /me)

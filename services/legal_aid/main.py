@@ -13,7 +13,7 @@ from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
 from services.common.http import OrgDirectory
-from services.common.outbox import OutboxRelay
+from services.common.outbox import relay_for
 from services.legal_aid.attachments.router import router as attachments_router
 from services.legal_aid.attachments.storage import LocalAttachmentStore
 from services.legal_aid.config import LegalAidSettings
@@ -36,8 +36,7 @@ def create_app(settings: LegalAidSettings | None = None, *, verifier: TokenVerif
         app.state.orgs = OrgDirectory(app.state.clients["membership"])
         app.state.attachments = LocalAttachmentStore(settings.data_dir / "attachments")
         # Notifications (a reply, a status change) → identity's inbox.
-        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
-                                       interval=settings.outbox_interval)
+        app.state.outbox = relay_for(app, OutboxEvent, ("identity",))
         if settings.outbox_interval > 0:
             app.state.outbox.start()
         try:
@@ -53,5 +52,6 @@ def create_app(settings: LegalAidSettings | None = None, *, verifier: TokenVerif
     return create_service_app(
         settings, title="Smart Union legal_aid", hook=hook, calls=("membership", "identity"), verifier=verifier,
         transports=transports, max_body=max_body,
+        event_sources=("identity",),  # account.closed → erase (DELETE /me)
         routers=[tickets_router, messages_router, attachments_router, calendar_router, events_internal],
     )

@@ -14,7 +14,7 @@ from services.common.auth import TokenVerifier
 from services.common.config import read_or_create_secret
 from services.common.crypto import load_pii_cipher
 from services.common.fastread import FastReads
-from services.common.outbox import OutboxRelay
+from services.common.outbox import relay_for
 from services.membership.applications.router import router as applications_router
 from services.membership.config import MembershipSettings
 from services.membership.events.models import OutboxEvent
@@ -39,8 +39,7 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
         app.state.qr = QrCodec.from_spec(settings.qr_key or
                                          read_or_create_secret(settings.key_file("membership-qr.key")))
         # Notifications (application decided, transfer completed) → identity's inbox.
-        app.state.outbox = OutboxRelay(app.state.db, OutboxEvent, {"identity": app.state.clients["identity"]},
-                                       interval=settings.outbox_interval)
+        app.state.outbox = relay_for(app, OutboxEvent, ("identity",))
         if settings.outbox_interval > 0:
             app.state.outbox.start()
         app.state.reads = FastReads(app.state.db)
@@ -53,6 +52,7 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
     return create_service_app(
         settings, title="Smart Union membership", hook=hook, calls=("identity",), verifier=verifier,
         transports=transports,
+        event_sources=("identity",),  # account.closed → erase (DELETE /me)
         # The QR check first: every merchant verify comes here, and routes are matched in order
         # (internal paths cannot clash with public ones).
         routers=[qr_internal, orgs_router, applications_router, members_router, qr_router, transfers_router,
