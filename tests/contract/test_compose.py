@@ -74,7 +74,9 @@ def test_settings_validate_in_production_with_compose_env(name: str, monkeypatch
     cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k not in ("CommonSettings",))
     settings = cls()
     assert settings.is_production
-    assert settings.redis_url == "redis://redis:6379/0"
+    assert settings.redis_url == f"redis://:{ENV_EXAMPLE['REDIS_PASSWORD']}@redis:6379/0"
+    if name != "gateway":
+        assert settings.events_via_redis()
     if name != "gateway":
         assert settings.resolved_database_url().startswith("postgresql+asyncpg://")
 
@@ -90,3 +92,15 @@ def test_production_refuses_test_codes_and_missing_secrets(monkeypatch: pytest.M
     monkeypatch.setenv("SMS_TEST_CODES", "13800000000:123456")
     with pytest.raises(ValueError, match="SMS_TEST_CODES"):
         IdentitySettings()
+
+
+def test_redis_persists_and_requires_a_password() -> None:
+    """Event streams, nonces and idempotency keys live in Redis: kept across restarts (AOF), and
+    only services holding the password may write them (a stream entry speaks for a service)."""
+    redis = COMPOSE["services"]["redis"]
+    command = " ".join(redis["command"])
+    # $$ is compose's escape: the shell in the container expands the password, compose does not.
+    assert "--appendonly yes" in command and '--requirepass "$$REDIS_PASSWORD"' in command
+    assert redis["environment"]["REDIS_PASSWORD"] == "${REDIS_PASSWORD}"
+    assert "ports" not in redis  # never published on the host
+    assert ENV_EXAMPLE["REDIS_PASSWORD"]
