@@ -26,7 +26,7 @@ from tests.stack import Stack
 ADMIN = ("rep-admin", "rep-admin-password-1")
 PASSWORD = "rep-password-12345"
 CODE = "975310"
-PHONES = {"qr": "13711110001", "quota": "13711110002", "refresh": "13711110003"}
+PHONES = {"qr": "13711110001", "quota": "13711110002", "refresh": "13711110003", "closed": "13711110004"}
 AUTH_LIMIT = 20  # GATEWAY_RATE_LIMIT_AUTH_IP for this module (per 60 s)
 QUOTA = 4
 
@@ -272,3 +272,65 @@ async def test_quota_race_split_over_a_and_b(sets: tuple[Stack, Stack], world: d
         # The refused redemptions released their QR codes: each is still good for the open offer.
         loser = next(t for t, r in zip(tokens, answers, strict=True) if r.status_code != 201)
         ok(await ga.post("/api/v1/merchant/redemptions", **till.redeem_args(loser, world["open_offer"])), 201)
+
+
+def _stream_state(stack: Stack, producer: str) -> dict[str, dict[str, int]]:
+    """Per consumer group on `producer`'s event stream: entries not yet read, and read but not
+    acknowledged (acknowledged = the receiving service answered 200)."""
+    import redis
+
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        key = f"{stack.env['SMARTUNION_REDIS_NAMESPACE']}:events:{producer}"
+        return {g["name"].decode(): {"lag": int(g["lag"] or 0), "pending": int(g["pending"])}
+                for g in client.xinfo_groups(key)}
+    finally:
+        client.close()
+
+
+def _closed_accounts(stack: Stack) -> list[str]:
+    import redis
+
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        entries = client.xrange(f"{stack.env['SMARTUNION_REDIS_NAMESPACE']}:events:identity")
+        return [json.loads(f[b"payload"])["account_id"] for _, f in entries if f[b"topic"] == b"account.closed"]
+    finally:
+        client.close()
+
+
+def _wait(check: Any, what: str, timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return value
+
+
+def test_events_travel_between_replicas_through_redis_streams(sets: tuple[Stack, Stack],
+                                                              world: dict[str, Any]) -> None:
+    """Production's transport: the outbox of whichever replica handled a fact appends to the
+    producer's stream; one replica of each receiving service handles it, once."""
+    a, b = sets
+    ip = client_ip()
+    with httpx.Client(base_url=a.gateway, timeout=20, headers=ip) as ga, \
+            httpx.Client(base_url=b.gateway, timeout=20, headers=ip) as gb:
+        # Approved via B in the world fixture: the notification reaches the inbox exactly once.
+        def approved() -> list[Any]:
+            items = ok(ga.get("/api/v1/notifications", headers=world["members"]["qr"]))["items"]
+            return [n for n in items if n["kind"] == "application_approved"]
+
+        assert len(_wait(approved, "the approval notification")) == 1
+        assert _stream_state(a, "membership")["identity"] == {"lag": 0, "pending": 0}
+
+        # Closing an account via B: every service's group takes account.closed and acknowledges it.
+        person = bearer(ga.post("/api/v1/auth/sms/login", json={"phone": PHONES["closed"], "code": CODE}))
+        account_id = ok(ga.get("/api/v1/me", headers=person))["id"]
+        assert gb.delete("/api/v1/me", headers=person).status_code == 202
+        _wait(lambda: account_id in _closed_accounts(b), "account.closed in identity's stream")
+        groups = ("membership", "benefits", "legal_aid", "jobs")
+        _wait(lambda: all(_stream_state(b, "identity").get(g) == {"lag": 0, "pending": 0} for g in groups),
+              "every service to take account.closed")
+        time.sleep(1.5)  # a second delivery, if any replica were to send one, would show up as lag again
+        assert all(_stream_state(b, "identity")[g] == {"lag": 0, "pending": 0} for g in groups)
+        assert len(approved()) == 1
