@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.benefits.config import BenefitsSettings
 from services.benefits.events.router import internal as events_internal
 from services.benefits.membership import MembershipClient
+from services.benefits.merchant_api import fast as fast_verify
 from services.benefits.merchant_api.auth import KeyCache
 from services.benefits.merchant_api.nonces import DatabaseNonceStore, NonceStore, RedisNonceStore
 from services.benefits.merchant_api.router import router as merchant_api_router
@@ -20,6 +21,7 @@ from services.benefits.redemptions.router import router as redemptions_router
 from services.common.app import create_service_app
 from services.common.auth import TokenVerifier
 from services.common.crypto import load_pii_cipher
+from services.common.fastroute import add_fast_routes
 from services.common.http import OrgDirectory
 
 
@@ -48,9 +50,12 @@ def create_app(settings: BenefitsSettings | None = None, *, verifier: TokenVerif
             if redis is not None:
                 await redis.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         settings, title="Smart Union benefits", hook=hook, calls=("membership",), verifier=verifier,
         transports=transports,
         event_sources=("identity",),  # account.closed → erase (DELETE /me)
         routers=[merchants_router, offers_router, redemptions_router, merchant_api_router, events_internal],
     )
+    # The merchant verify as a plain ASGI route in front of FastAPI's (merchant_api/fast.py).
+    add_fast_routes(app, fast_verify.ROUTE)
+    return app

@@ -14,6 +14,7 @@ from services.common.auth import TokenVerifier
 from services.common.config import read_or_create_secret
 from services.common.crypto import load_pii_cipher
 from services.common.fastread import FastReads
+from services.common.fastroute import add_fast_routes
 from services.common.outbox import relay_for
 from services.membership.applications.router import router as applications_router
 from services.membership.config import MembershipSettings
@@ -23,6 +24,7 @@ from services.membership.members.router import internal as members_internal
 from services.membership.members.router import router as members_router
 from services.membership.orgs.router import internal as orgs_internal
 from services.membership.orgs.router import router as orgs_router
+from services.membership.qr import fast as fast_qr_check
 from services.membership.qr.codec import QrCodec
 from services.membership.qr.router import internal as qr_internal
 from services.membership.qr.router import router as qr_router
@@ -49,7 +51,7 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
             await app.state.outbox.stop()
             await app.state.reads.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         settings, title="Smart Union membership", hook=hook, calls=("identity",), verifier=verifier,
         transports=transports,
         event_sources=("identity",),  # account.closed → erase (DELETE /me)
@@ -58,3 +60,6 @@ def create_app(settings: MembershipSettings | None = None, *, verifier: TokenVer
         routers=[qr_internal, orgs_router, applications_router, members_router, qr_router, transfers_router,
                  orgs_internal, members_internal, events_internal],
     )
+    # The QR check as a plain ASGI route in front of FastAPI's (qr/fast.py).
+    add_fast_routes(app, fast_qr_check.ROUTE)
+    return app

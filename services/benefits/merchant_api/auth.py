@@ -17,11 +17,13 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from starlette.types import Scope
 
 from services.benefits.merchant_api.errors import NonceReused, SignatureInvalid, TimestampSkew, UnknownMerchantKey
 from services.benefits.merchant_api.nonces import Claim, NonceStore, key_is_live
@@ -43,11 +45,11 @@ class MerchantCaller:
     key_id: str
 
 
-def path_and_query(request: Request) -> str:
+def path_and_query(scope: Scope) -> str:
     """The request target as the client sent it (undecoded path, raw query string)."""
-    raw = request.scope.get("raw_path")
-    path = raw.split(b"?", 1)[0].decode("latin-1") if raw else request.scope["path"]
-    qs = request.scope.get("query_string", b"")
+    raw = scope.get("raw_path")
+    path = raw.split(b"?", 1)[0].decode("latin-1") if raw else scope["path"]
+    qs = scope.get("query_string", b"")
     return f"{path}?{qs.decode('latin-1')}" if qs else path
 
 
@@ -102,24 +104,30 @@ async def _cached_key(state: Any, key_id: str) -> tuple[CachedKey, bool]:
 
 
 async def authenticate(request: Request) -> MerchantCaller:
-    headers = request.headers
-    key_id = headers.get("x-merchant-key", "")
+    """The dependency of the merchant routes declared in FastAPI."""
+    return await check_signed(request.app.state, request.scope, request.headers.get, request.body)
+
+
+async def check_signed(state: Any, scope: Scope, header: Callable[[str], str | None],
+                       body: Callable[[], Awaitable[bytes]]) -> MerchantCaller:
+    """The signature rules for one request, also used by the plain ASGI verify route (fast.py).
+    `header` looks up a request header by lower-case name; `body` gives the raw body (read only
+    once the headers passed, as before)."""
+    key_id = header("x-merchant-key") or ""
     if not _KEY_RE.match(key_id):
         raise UnknownMerchantKey
-    state = request.app.state
     key, cached = await _cached_key(state, key_id)
     try:
-        timestamp = headers.get("x-timestamp", "")
+        timestamp = header("x-timestamp") or ""
         if not _TS_RE.match(timestamp) or abs(time.time() - int(timestamp)) > state.settings.signature_window:
             raise TimestampSkew
-        nonce = headers.get("x-nonce", "")
+        nonce = header("x-nonce") or ""
         if not _NONCE_RE.match(nonce):
             raise SignatureInvalid("X-Nonce 需为 16–64 个字符（字母、数字、._~:-）")
-        provided = headers.get("x-signature", "")
+        provided = header("x-signature") or ""
         if not provided:
             raise SignatureInvalid("缺少 X-Signature")
-        body = await request.body()
-        expected = signature(key.secret, request.method, path_and_query(request), timestamp, nonce, body)
+        expected = signature(key.secret, scope["method"], path_and_query(scope), timestamp, nonce, await body())
         if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace")):
             raise SignatureInvalid
     except (TimestampSkew, SignatureInvalid):
