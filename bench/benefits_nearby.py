@@ -1,6 +1,7 @@
 """Nearby offers with 100,000 merchants: p95 ÷ p95 of an offer fetch by id (target ≤ 10).
 
     python -m bench.benefits_nearby [--merchants 100000] [--requests 400] [--radius 5000]
+                                    [--where centre|sparse] [--category] [--page 1]
 
 Starts identity, benefits and the gateway as real uvicorn processes (tests/stack.py, SQLite),
 bulk-inserts the merchants (one live offer each) straight into the benefits database: 70% spread
@@ -8,6 +9,10 @@ around twelve Chinese city centres (normal, σ ≈ 8 km), 30% uniform over easte
 alternating one request of each kind on one keep-alive connection, measures
 GET /api/v1/benefits/offers?lat=&lng=&radius_m= at random points near the city centres (20
 nearest offers) against GET /api/v1/benefits/offers/{random id}, straight to the benefits server.
+Variants of the nearby request (the default is the one the target is about): `--where sparse`
+queries at uniform points over the same area (few merchants within reach, so the search runs to
+the full radius), `--category` adds a category filter (one in eight merchants matches), `--page N`
+times the N-th page (following next_cursor; the earlier pages are not timed).
 """
 
 from __future__ import annotations
@@ -74,6 +79,9 @@ def main() -> None:
     ap.add_argument("--merchants", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--radius", type=int, default=5000)
+    ap.add_argument("--where", choices=("centre", "sparse"), default="centre")
+    ap.add_argument("--category", action="store_true")
+    ap.add_argument("--page", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(7)
     env = {"SMS_TEST_CODES": f"{PHONE}:{CODE}", "LOG_LEVEL": "WARNING"}
@@ -91,8 +99,19 @@ def main() -> None:
             nearby: list[float] = []
             found: list[int] = []
             for i in range(args.requests + 20):
-                clat, clng = rng.choice(CITIES)
-                params = {"lat": rng.gauss(clat, 0.03), "lng": rng.gauss(clng, 0.03), "radius_m": args.radius}
+                if args.where == "centre":
+                    clat, clng = rng.choice(CITIES)
+                    lat, lng = rng.gauss(clat, 0.03), rng.gauss(clng, 0.03)
+                else:
+                    lat, lng = rng.uniform(20, 42), rng.uniform(100, 123)
+                params: dict[str, object] = {"lat": lat, "lng": lng, "radius_m": args.radius}
+                if args.category:
+                    params["category"] = rng.choice(CATEGORIES)
+                for _ in range(args.page - 1):
+                    cursor = c.get("/api/v1/benefits/offers", params=params).json()["next_cursor"]
+                    if cursor is None:
+                        break
+                    params["cursor"] = cursor
                 t = time.perf_counter()
                 r = c.get("/api/v1/benefits/offers", params=params)
                 elapsed = time.perf_counter() - t
@@ -108,6 +127,7 @@ def main() -> None:
                     by_id.append(elapsed)
         result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.machine(),
                   "cpus": os.cpu_count(), "merchants": args.merchants, "radius_m": args.radius,
+                  "where": args.where, "category": args.category, "page": args.page,
                   "nearby_p95_ms": round(p95(nearby), 2), "by_id_p95_ms": round(p95(by_id), 2),
                   "nearby_avg_items": round(sum(found) / len(found), 1),
                   "ratio": round(p95(nearby) / p95(by_id), 2), "target": 10}

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.benefits.offers.geo import bounding_box, haversine_m
+from services.common.pagination import encode_cursor
 from tests.benefits.conftest import World
 
 OFFERS = "/api/v1/benefits/offers"
@@ -14,6 +16,19 @@ TOWER = (23.1066, 113.3245)
 
 def north(meters: float) -> tuple[float, float]:
     return TOWER[0] + meters / 111_195.0, TOWER[1]
+
+
+def destination(start: tuple[float, float], meters: float, bearing: float) -> tuple[float, float]:
+    """The point `meters` from `start` in direction `bearing` (degrees) on the sphere."""
+    d, b = meters / 6_371_008.8, math.radians(bearing)
+    p1, l1 = math.radians(start[0]), math.radians(start[1])
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+    return math.degrees(p2), (math.degrees(l2) + 540) % 360 - 180
+
+
+def _cat(category: str | None) -> dict[str, str]:
+    return {"category": category} if category else {}
 
 
 BAD_OFFERS: list[dict[str, Any]] = [
@@ -151,6 +166,78 @@ class TestNearby:
             if not cursor:
                 break
         assert seen == expected
+
+    async def test_rings_give_the_order_of_a_full_sort(self, world: World) -> None:
+        """The ring-by-ring search (a dense centre, sparse outskirts, some beyond the radius, two
+        offers at one shop) pages exactly as computing every distance and sorting would: pages of
+        7 over 50 km, with and without a category filter, each distance_m exact."""
+        rng = random.Random(4)
+        bands = [(20, 1500)] * 22 + [(2_000, 20_000)] * 10 + [(20_000, 49_800)] * 5 + [(50_300, 60_000)] * 3
+        for i, (lo, hi) in enumerate(bands):
+            lat, lng = destination(TOWER, rng.uniform(lo, hi), rng.uniform(0, 360))
+            m = await world.merchant(name=f"店{i}", lat=lat, lng=lng, category="medical" if i % 3 == 0 else "food")
+            for _ in range(2 if i % 7 == 0 else 1):
+                await world.offer(m["id"])
+        for category in (None, "medical"):
+            everything = await self._all(world, {"limit": 100, **_cat(category)}, geo=False)
+            expected = sorted((haversine_m(*TOWER, o["merchant"]["lat"], o["merchant"]["lng"]), o["id"])
+                              for o in everything)
+            expected = [(d, oid) for d, oid in expected if d <= 50_000]
+            assert len(expected) == (15 if category else 43) and len(everything) > len(expected)
+            seen = await self._all(world, {"radius_m": 50_000, "limit": 7, **_cat(category)})
+            assert [o["id"] for o in seen] == [oid for _, oid in expected], category
+            assert [o["distance_m"] for o in seen] == [round(d) for d, _ in expected]
+
+    async def test_a_box_corner_never_jumps_the_queue(self, world: World) -> None:
+        """A first ring's bounding box holds shops farther than the ring in its corners (1.3 km
+        to the north-east in a 1 km ring's box) while a nearer shop (1.1 km east) lies outside it:
+        the page must still be in distance order."""
+        made = {}
+        for meters, bearing in ((200, 0), (400, 180), (1300, 45), (1350, 225), (1100, 90)):
+            lat, lng = destination(TOWER, meters, bearing)
+            m = await world.merchant(lat=lat, lng=lng)
+            made[meters] = (await world.offer(m["id"]))["id"]
+        seen = await self._all(world, {"limit": 3})
+        assert [o["id"] for o in seen] == [made[m] for m in (200, 400, 1100, 1300, 1350)]
+
+    async def test_pages_stay_stable_while_shops_are_added(self, world: World) -> None:
+        first = []
+        for meters in (100, 200, 300, 400, 500):
+            m = await world.merchant(lat=north(meters)[0], lng=TOWER[1])
+            first.append((await world.offer(m["id"]))["id"])
+        params: dict[str, Any] = {"lat": TOWER[0], "lng": TOWER[1], "limit": 2}
+        page1 = (await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())).json()
+        assert [o["id"] for o in page1["items"]] == first[:2]
+        closer = await world.merchant(lat=north(50)[0], lng=TOWER[1])
+        await world.offer(closer["id"])  # before the cursor: not shown again, nothing skipped
+        farther = await world.merchant(lat=north(350)[0], lng=TOWER[1])
+        between = (await world.offer(farther["id"]))["id"]
+        rest = await self._all(world, {"limit": 2}, cursor=page1["next_cursor"])
+        assert [o["id"] for o in rest] == [first[2], between, first[3], first[4]]
+
+    async def test_forged_cursors_are_harmless(self, world: World) -> None:
+        m = await world.merchant(lat=north(100)[0], lng=TOWER[1])
+        await world.offer(m["id"])
+        for key in ([-5, "x"], [1e12, "x"], [49_999.9, "zzz"], [0, ""]):
+            params = {"lat": TOWER[0], "lng": TOWER[1], "radius_m": 50_000, "cursor": encode_cursor(key)}
+            resp = await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())
+            assert resp.status_code == 200, (key, resp.text)
+            assert len(resp.json()["items"]) == (1 if key[0] <= 0 else 0), key
+
+    async def _all(self, world: World, extra: dict[str, Any], cursor: str | None = None,
+                   geo: bool = True) -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {**({"lat": TOWER[0], "lng": TOWER[1]} if geo else {}), **extra}
+            if cursor:
+                params["cursor"] = cursor
+            resp = await world.benefits.get(OFFERS, params=params, headers=world.tokens.headers())
+            assert resp.status_code == 200, resp.text
+            page = resp.json()
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
 
     async def test_bad_geo_params(self, world: World) -> None:
         for params in ({"lat": 23.1}, {"lng": 113.3}, {"lat": 91, "lng": 0}, {"lat": 0, "lng": 181},
