@@ -9,6 +9,8 @@ Only idempotent methods are retried, once, and only when the connection could no
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -33,6 +35,9 @@ RESPONSE_HOP_B = frozenset({b"connection", b"keep-alive", b"transfer-encoding", 
                             b"x-request-id"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 STREAM_THRESHOLD = 256 * 1024
+# While the breaker is open because the upstream refused connections, its /healthz is asked at
+# most this often (in the background, triggered by the requests being refused).
+HEALTH_PROBE_INTERVAL = 0.25
 
 
 class BodyTooLarge(Exception):
@@ -50,6 +55,9 @@ class Upstream:
         self._connect_timeout = connect_timeout
         self.session: aiohttp.ClientSession | None = None
         self.pool: FastPool | None = None
+        self._unreachable = False  # the last failure was a connection the upstream refused
+        self._health_probe: asyncio.Task[None] | None = None
+        self._health_probed_at = 0.0
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self.max_inflight, keepalive_timeout=60, ttl_dns_cache=300)
@@ -59,6 +67,8 @@ class Upstream:
         self.pool = FastPool(url.host or "127.0.0.1", url.port or 80, connect_timeout=self._connect_timeout)
 
     async def close(self) -> None:
+        if self._health_probe is not None:
+            self._health_probe.cancel()
         if self.pool:
             self.pool.close()
         if self.session:
@@ -72,6 +82,7 @@ class Upstream:
             return
         if not self.breaker.allow():
             BREAKER_STATE.labels(self.name).set(1)
+            self._probe_health_soon()
             await send_problem(send, 503, "upstream_unavailable", f"{self.name} 服务暂时不可用", retry_after=1)
             return
         self.inflight += 1
@@ -190,8 +201,37 @@ class Upstream:
                 BREAKER_STATE.labels(self.name).set(0)
             return
 
+    def _probe_health_soon(self) -> None:
+        """A process that died and was restarted would otherwise wait out the rest of the open
+        period (up to 5 s after it is ready) and then one user request, slow on a cold process,
+        before traffic flows again. So while the breaker is open because connections were
+        refused, the upstream's /healthz is asked in the background; its first 200 closes the
+        breaker. A hung or failing upstream (timeouts, 5xx) keeps the plain cool-down: it accepts
+        connections, and only a real request tells whether it answers again."""
+        if not self._unreachable or self._health_probe is not None or self.session is None:
+            return
+        now = time.monotonic()
+        if now - self._health_probed_at < HEALTH_PROBE_INTERVAL:
+            return
+        self._health_probed_at = now
+        self._health_probe = asyncio.get_running_loop().create_task(self._probe_health())
+
+    async def _probe_health(self) -> None:
+        assert self.session is not None
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=1.0)
+        try:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
+                async with self.session.get(self.base_url + "/healthz", timeout=timeout) as resp:
+                    if resp.status == 200 and self.breaker.opened_at is not None:
+                        self._unreachable = False
+                        self.breaker.success()
+                        BREAKER_STATE.labels(self.name).set(0)
+        finally:
+            self._health_probe = None
+
     def _failed(self, kind: str) -> None:
         UPSTREAM_ERRORS.labels(self.name, kind).inc()
+        self._unreachable = kind == "connect"
         self.breaker.failure()
         if self.breaker.state != "closed":
             BREAKER_STATE.labels(self.name).set(1)
