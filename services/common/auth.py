@@ -21,6 +21,7 @@ import jwt
 from fastapi import Depends, Request
 
 from services.common.errors import Forbidden, Unauthenticated
+from services.common.tasks import cancel
 
 logger = logging.getLogger("smartunion.auth")
 
@@ -165,11 +166,8 @@ class TokenVerifier:
             await asyncio.sleep(interval)
 
     async def stop(self) -> None:
-        if self._poller:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await cancel(self._poller)
+        self._poller = None
 
 
 def bearer_token(request: Request) -> str | None:

@@ -8,7 +8,6 @@ when it comes back. Delivered rows are pruned after the retention period."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from services.common.db import Database, UtcDateTime, sqlite_write_intent, utcno
 from services.common.errors import ProblemError
 from services.common.http import ServiceClient
 from services.common.ids import new_id
+from services.common.tasks import cancel
 
 logger = logging.getLogger("smartunion.outbox")
 
@@ -161,11 +161,8 @@ class OutboxRelay:
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
 
 PRUNE_EVERY_SECONDS = 3600

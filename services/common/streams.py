@@ -19,13 +19,14 @@ reachable by the services only (password/ACL in production, docs/operations.md).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+from services.common.tasks import cancel
 
 logger = logging.getLogger("smartunion.events")
 
@@ -184,11 +185,8 @@ class StreamConsumer:
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
 
 def _decode(fields: dict[Any, Any]) -> dict[str, Any] | None:
