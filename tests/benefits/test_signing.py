@@ -6,16 +6,20 @@ import base64
 import hashlib
 import hmac
 import json
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from services.benefits.config import BenefitsSettings
 from services.benefits.main import create_app
 from services.benefits.merchant_api.signing import signed_headers
 from tests.apps import running, transport
 from tests.benefits.conftest import Pos, World
+from tests.databases import DatabaseFactory
 from tests.tokens import TokenFactory
 
 VERIFY = "/api/v1/merchant/verify"
@@ -270,3 +274,74 @@ class TestNonceStore:
             assert await store.claim(pos.key_id, "e" * 20, 900) is Claim.REUSED
         finally:
             await store.aclose()
+
+
+class TestSqliteClaimsOnTheLoop:
+    """SQLite: a claim is written on the event loop's own connection when the write lock is free,
+    else queued for the writer thread; the loop never waits for the lock."""
+
+    @pytest.fixture
+    def sqlite_db(self, database_factory: DatabaseFactory, tmp_path: Path) -> tuple[str, str]:
+        """A migrated SQLite benefits database with one live key: (file, URL)."""
+        url = database_factory.sqlite_url("benefits", tmp_path / "benefits.db")
+        path = str(tmp_path / "benefits.db")
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO merchant_keys (key_id, merchant_id, secret_enc, created_by, created_at) "
+                         "VALUES ('mk_live', 'm1', 'x', 'test', '2026-01-01 00:00:00.000000')")
+        return path, url
+
+    async def test_a_held_write_lock_queues_claims_and_the_loop_runs_on(self, sqlite_db: tuple[str, str]) -> None:
+        import asyncio
+
+        from services.benefits.merchant_api.nonces import Claim, DatabaseNonceStore
+        from services.common.db import Database
+
+        path, db = sqlite_db[0], Database(sqlite_db[1])
+        store = DatabaseNonceStore(db)
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            assert await store.claim("mk_live", "a" * 20, 900) is Claim.CLAIMED  # lock free: on the loop
+            holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+            ticks = 0
+
+            async def ticker() -> None:
+                nonlocal ticks
+                for _ in range(20):
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+
+            claims = asyncio.gather(*(store.claim("mk_live", n, 900) for n in ("b" * 20, "c" * 20, "b" * 20)))
+            tick = asyncio.create_task(ticker())
+            await asyncio.sleep(0.25)
+            assert ticks >= 10 and not claims.done()  # the loop ran on while the claims waited
+            holder.execute("COMMIT")
+            assert sorted(c.value for c in await claims) == ["claimed", "claimed", "reused"]
+            await tick
+            assert await store.claim("mk_live", "a" * 20, 900) is Claim.REUSED
+        finally:
+            holder.close()
+            await store.aclose()
+            await db.dispose()
+
+    async def test_expired_nonces_are_swept_every_so_many_claims(self, sqlite_db: tuple[str, str]) -> None:
+        import asyncio
+
+        from services.benefits.merchant_api.nonces import UPKEEP_EVERY, DatabaseNonceStore
+        from services.common.db import Database
+
+        path, db = sqlite_db[0], Database(sqlite_db[1])
+        store = DatabaseNonceStore(db)
+        try:
+            await store.claim("mk_live", "old-nonce-000000", -60)  # already expired
+            for i in range(UPKEEP_EVERY):
+                await store.claim("mk_live", f"nonce-{i:016d}", 900)
+            for _ in range(100):
+                with sqlite3.connect(path) as conn:
+                    old = conn.execute("SELECT count(*) FROM used_nonces WHERE nonce = 'old-nonce-000000'").fetchone()
+                if old == (0,):
+                    break
+                await asyncio.sleep(0.02)
+            assert old == (0,)
+        finally:
+            await store.aclose()
+            await db.dispose()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import random
 import sqlite3
 import threading
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 SWEEP_PROBABILITY = 0.002  # keep the nonce table at about one window of traffic
+logger = logging.getLogger("smartunion.benefits.nonces")
+UPKEEP_EVERY = 500  # SQLite claims on the loop between two sweeps + checkpoints (≈ 1 / SWEEP_PROBABILITY)
 KEY_STATE_TTL = 86_400  # markers are refilled from the database when they expire
 
 
@@ -101,8 +104,15 @@ async def key_is_live(db: Database, key_id: str) -> bool:
 
 
 class _SqliteClaims:
-    """Group commit on one sqlite3 connection owned by one thread. Claims arriving while a batch
-    is being written wait for the next batch; each batch is one BEGIN IMMEDIATE … COMMIT."""
+    """A claim is first tried on the event loop's own sqlite3 connection, without waiting: BEGIN
+    IMMEDIATE with busy_timeout 0, the claim, COMMIT (WAL, synchronous=NORMAL: an append to the
+    log, no fsync; ~17 µs). The hop to a thread cost more than the write itself (~30 µs of the
+    writer thread per claim, plus the future and the wake-up on the loop). When the write lock is
+    taken at that moment (another process, the ORM, a batch in flight) the claim goes to the
+    thread: group commit on one sqlite3 connection owned by one thread, where claims arriving while
+    a batch is being written wait for the next batch (one BEGIN IMMEDIATE … COMMIT each). The loop
+    never waits for a lock and never checkpoints (wal_autocheckpoint=0 on its connection): every
+    UPKEEP_EVERY inline claims the thread sweeps expired nonces and checkpoints the log."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -110,6 +120,9 @@ class _SqliteClaims:
         self._local = threading.local()
         self._pending: list[tuple[tuple[str, str, str, str], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._loop_conn: sqlite3.Connection | None = None
+        self._since_upkeep = 0
+        self._upkeep: asyncio.Future[None] | None = None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -121,8 +134,13 @@ class _SqliteClaims:
         return conn
 
     async def claim(self, key_id: str, nonce: str, now: datetime, expires_at: datetime) -> bool:
+        item = (key_id, nonce, _sqlite_time(now), _sqlite_time(expires_at))
+        if self._writer is None:  # no batch in flight (it would hold the write lock)
+            claimed = self._claim_inline(item)
+            if claimed is not None:
+                return claimed
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append(((key_id, nonce, _sqlite_time(now), _sqlite_time(expires_at)), fut))
+        self._pending.append((item, fut))
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain())
         return await fut
@@ -145,6 +163,52 @@ class _SqliteClaims:
         finally:
             self._writer = None
 
+    def _claim_inline(self, item: tuple[str, str, str, str]) -> bool | None:
+        """The claim on the loop's connection; None when the write lock is not free right now."""
+        conn = self._loop_conn
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._loop_conn = conn
+        key_id, nonce, now, expires_at = item
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            claimed: bool = conn.execute(repository.CLAIM_NONCE_IF_LIVE_SQL, {
+                "key_id": key_id, "nonce": nonce, "now": now, "expires_at": expires_at}).rowcount == 1
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:  # busy (or worse: the thread's attempt will say what)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return None
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._since_upkeep += 1
+        if self._since_upkeep >= UPKEEP_EVERY and self._upkeep is None:
+            self._since_upkeep = 0
+            self._upkeep = asyncio.get_running_loop().run_in_executor(self._executor, self._sweep_and_checkpoint, now)
+            self._upkeep.add_done_callback(self._upkeep_done)
+        return claimed
+
+    def _upkeep_done(self, fut: asyncio.Future[None]) -> None:
+        self._upkeep = None
+        if not fut.cancelled() and fut.exception() is not None:  # retried after the next UPKEEP_EVERY claims
+            logger.warning("nonce upkeep failed: %s", type(fut.exception()).__name__)
+
+    def _sweep_and_checkpoint(self, now: str) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(repository.SWEEP_NONCES_SQL, {"now": now})
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def _write(self, items: list[tuple[str, str, str, str]]) -> list[bool]:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -163,6 +227,11 @@ class _SqliteClaims:
     async def aclose(self) -> None:
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        if self._upkeep is not None:
+            await asyncio.gather(self._upkeep, return_exceptions=True)
+        if self._loop_conn is not None:
+            self._loop_conn.close()
+            self._loop_conn = None
 
         def close() -> None:
             conn = getattr(self._local, "conn", None)
