@@ -29,10 +29,13 @@ def plausible_id(value: str) -> bool:
     return bool(_ID.match(value))
 
 
-async def get(session: AsyncSession, job_id: str) -> Job | None:
+async def get(session: AsyncSession, job_id: str, *, for_update: bool = False) -> Job | None:
+    """`for_update` before a status change: on PostgreSQL two concurrent reviews (or closes) of
+    one job would otherwise both see it pending (open) and both apply; SQLite serialises writers."""
     if not plausible_id(job_id):
         return None
-    return await session.scalar(select(Job).where(Job.id == job_id))
+    query = select(Job).where(Job.id == job_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def add(session: AsyncSession, job: Job) -> Job:

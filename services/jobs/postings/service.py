@@ -55,9 +55,10 @@ def to_read(job: Job, *, now: datetime, viewer: Viewer | None, pii: PiiCipher) -
     )
 
 
-async def visible_job(session: AsyncSession, job_id: str, viewer: Viewer, now: datetime) -> Job:
+async def visible_job(session: AsyncSession, job_id: str, viewer: Viewer, now: datetime, *,
+                      for_update: bool = False) -> Job:
     """The job if this viewer may see it; 404 otherwise (never reveal an unpublished job)."""
-    job = await repository.get(session, job_id)
+    job = await repository.get(session, job_id, for_update=for_update)
     if job is None or not (is_open(job, now) or viewer.manages(job)):
         raise JobNotFound
     return job
@@ -153,7 +154,7 @@ async def create_job(*, session: AsyncSession, data: JobCreate, viewer: Viewer, 
 async def update_job(*, session: AsyncSession, job_id: str, data: JobUpdate, viewer: Viewer, pii: PiiCipher,
                      kv: KeyValueStore, settings: JobsSettings) -> Job:
     now = utcnow()
-    job = await visible_job(session, job_id, viewer, now)
+    job = await visible_job(session, job_id, viewer, now, for_update=True)
     if job.poster_id != viewer.account_id:
         raise NotReviewer("只有发布者可以修改职位")
     if job.status == CLOSED:
@@ -203,7 +204,7 @@ async def update_job(*, session: AsyncSession, job_id: str, data: JobUpdate, vie
 
 async def review_job(*, session: AsyncSession, job_id: str, data: JobReview, viewer: Viewer) -> Job:
     now = utcnow()
-    job = await visible_job(session, job_id, viewer, now)
+    job = await visible_job(session, job_id, viewer, now, for_update=True)
     if not viewer.in_scope(job):
         raise NotReviewer
     if job.poster_id == viewer.account_id and not viewer.is_admin:
@@ -224,7 +225,7 @@ async def review_job(*, session: AsyncSession, job_id: str, data: JobReview, vie
 
 async def close_job(*, session: AsyncSession, job_id: str, data: JobClose, viewer: Viewer) -> Job:
     now = utcnow()
-    job = await visible_job(session, job_id, viewer, now)
+    job = await visible_job(session, job_id, viewer, now, for_update=True)
     if not viewer.manages(job):
         raise NotReviewer("只有发布者或管辖范围内的工作人员可以关闭职位")
     if job.status == CLOSED:
