@@ -10,8 +10,10 @@ async def get(session: AsyncSession, account_id: str) -> Account | None:
     return await session.get(Account, account_id)
 
 
-async def get_active(session: AsyncSession, account_id: str) -> Account | None:
-    account = await session.get(Account, account_id)
+async def get_active(session: AsyncSession, account_id: str, *, for_update: bool = False) -> Account | None:
+    """`for_update` before closing: on PostgreSQL concurrent DELETE /me calls would otherwise all
+    see the account active and each close it (and emit account.closed) again."""
+    account = await session.get(Account, account_id, with_for_update=for_update or None)
     return account if account is not None and account.status == "active" else None
 
 

@@ -24,8 +24,8 @@ router = APIRouter(tags=["accounts"])
 internal = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[require_service()])
 
 
-async def _active_account(session: SessionDep, principal: Principal) -> Account:
-    account = await repository.get_active(session, principal.account_id)
+async def _active_account(session: SessionDep, principal: Principal, *, for_update: bool = False) -> Account:
+    account = await repository.get_active(session, principal.account_id, for_update=for_update)
     if account is None:
         raise Unauthenticated("账号不可用")
     return account
@@ -42,7 +42,7 @@ async def me(principal: PrincipalDep, session: SessionDep) -> MeRead:
 @router.delete("/api/v1/me", status_code=202, response_class=Response, dependencies=[ScrubAfterResponse])
 async def close_me(principal: PrincipalDep, session: SessionDep) -> Response:
     """Close the account now (PIPL art. 47): tokens die, every service erases this person's data."""
-    account = await _active_account(session, principal)
+    account = await _active_account(session, principal, for_update=True)
     await service.close_account(session=session, account=account)
     return Response(status_code=202)
 

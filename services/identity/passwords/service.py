@@ -35,6 +35,7 @@ def _verify(stored: str | None, password: str) -> bool:
 async def login(*, session: AsyncSession, username: str, password: str, max_failures: int,
                 window: int) -> Account:
     since = utcnow() - timedelta(seconds=window)
+    await repository.lock_username(session, username)
     failures = await repository.failures_since(session, username, since)
     if len(failures) >= max_failures:
         retry = failures[0] + timedelta(seconds=window) - utcnow()
