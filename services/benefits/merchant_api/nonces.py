@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from services.benefits.merchant_api import repository
+from services.benefits.merchant_api.resp import LeanRedis
 from services.common.db import Database, sqlite_write_intent, utcnow
 
 if TYPE_CHECKING:
@@ -265,6 +266,15 @@ class RedisNonceStore:
         self._db = db
         self._prefix = prefix
         self._script: Any = redis.register_script(_CLAIM_LUA)
+        # The claim itself over a lean pipelined connection (resp.py): ~14 µs instead of ~57 µs
+        # of CPU through redis-py. Same server, database and credentials; redis-py otherwise.
+        self._lean = LeanRedis.from_redis(redis)
+        self._sha: str = self._script.sha  # redis-py computed the SHA1 Redis names the script by
+
+    async def _run_claim(self, keys: list[str], ttl: int) -> int:
+        if self._lean is not None:
+            return int(await self._lean.evalsha(self._sha, _CLAIM_LUA, keys, [ttl]))
+        return int(await self._script(keys=keys, args=[ttl]))
 
     def _state_key(self, key_id: str) -> str:
         return f"{self._prefix}:mkey:{key_id}"
@@ -272,7 +282,7 @@ class RedisNonceStore:
     async def claim(self, key_id: str, nonce: str, ttl: int) -> Claim:
         keys = [self._state_key(key_id), f"{self._prefix}:once:nonce:{key_id}:{nonce}"]
         for _ in range(3):
-            outcome = int(await self._script(keys=keys, args=[ttl]))
+            outcome = await self._run_claim(keys, ttl)
             if outcome == 1:
                 return Claim.CLAIMED
             if outcome == 0:
@@ -288,4 +298,5 @@ class RedisNonceStore:
         await self._redis.set(self._state_key(key_id), b"revoked", ex=KEY_STATE_TTL)
 
     async def aclose(self) -> None:
-        return None
+        if self._lean is not None:
+            await self._lean.aclose()
