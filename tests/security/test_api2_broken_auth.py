@@ -135,6 +135,28 @@ def test_password_brute_force_locks_the_account(world: World) -> None:
     assert unknown.json()["code"] == known.json()["code"] == "invalid_credentials"
 
 
+def test_concurrent_guesses_cannot_outrun_the_lockouts(world: World) -> None:
+    """30 wrong passwords (20 wrong SMS codes) at once: no more than the limit is ever checked —
+    on PostgreSQL every guess used to read the failure count before any was recorded."""
+    user, password = "sec-burst-" + str(int(time.time() * 1000) % 10**8), "the-right-password-0"
+    world.ok(world.call("POST", "/api/v1/admin/accounts", role="admin", json={
+        "username": user, "password": password, "display_name": "x", "roles": ["staff"],
+        "org_id": world.ids["city_a"]}), 201)
+    answers = world.burst([("POST", "/api/v1/auth/password/login", {},
+                            {"username": user, "password": f"guess-{i}"}) for i in range(30)])
+    codes = sorted(r.status_code for r in answers)
+    assert codes.count(401) <= 10 and set(codes) <= {401, 429}, codes
+    assert world.call("POST", "/api/v1/auth/password/login",
+                      json={"username": user, "password": password}).status_code == 429
+    phone = world.next_phone()
+    assert world.call("POST", "/api/v1/auth/sms/send", json={"phone": phone}).status_code == 202
+    wrong = [f"{(int(CODE) + i + 1) % 10**6:06d}" for i in range(20)]
+    answers = world.burst([("POST", "/api/v1/auth/sms/login", {}, {"phone": phone, "code": code}) for code in wrong])
+    assert {r.status_code for r in answers} == {401}
+    resp = world.call("POST", "/api/v1/auth/sms/login", json={"phone": phone, "code": CODE})
+    assert resp.status_code == 401, "the right code after 20 wrong guesses must be dead"
+
+
 def test_services_reached_directly_trust_no_header_and_no_forged_service_token(world: World) -> None:
     import httpx
 

@@ -1,11 +1,14 @@
 """API6:2023 Unrestricted access to sensitive business flows — a QR code redeems once, bursts of
 concurrent redemptions never exceed a per-member limit or an offer's quota, signed merchant
-requests cannot be replayed, and idempotency keys replay answers, never effects."""
+requests cannot be replayed, idempotency keys replay answers, never effects, and every one-way
+state change (review, close, approve, suspend, close the account, rate, apply…) fired many times
+at once happens once."""
 
 from __future__ import annotations
 
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
@@ -104,3 +107,69 @@ def test_idempotency_replays_the_answer_never_the_effect(world: World) -> None:
                                {"qr_token": world.qr("member"), "offer_id": world.ids["offer"],
                                 "order_amount_fen": 100})
     assert resp.status_code == 400 and resp.json()["code"] == "idempotency_key_required"
+
+
+def _once_races(world: World, n: int) -> dict[str, tuple[list[tuple[str, str, dict[str, str], Any]], int]]:
+    """Name → (the same one-way change n times, the status of the one call that may succeed)."""
+    w, staff, admin = world, world.headers["staff_in"], world.headers["admin"]
+    races: dict[str, tuple[list[tuple[str, str, dict[str, str], Any]], int]] = {}
+    job = w.ok(w.call("POST", "/api/v1/jobs", role="employer", json=w.job_body()), 201)["id"]
+    races["review a job"] = ([("POST", f"/api/v1/jobs/{job}/review", staff,
+                               {"decision": ("approve", "reject")[i % 2], "reason": "审核"}) for i in range(n)], 200)
+    job = w.ok(w.call("POST", "/api/v1/jobs", role="employer", json=w.job_body()), 201)["id"]
+    races["close a job"] = ([("POST", f"/api/v1/jobs/{job}/close", w.headers["employer"], {"reason": "filled"})] * n,
+                            200)
+    applicant, _, _ = w.new_member()
+    races["apply to a job"] = ([("POST", f"/api/v1/jobs/{w.ids['job']}/applications", applicant,
+                                 {"message": "应聘"})] * n, 201)
+    closing, _ = w.phone_login()
+    races["close one's account"] = ([("DELETE", "/api/v1/me", closing, None)] * n, 202)
+    _, pair = w.phone_login()
+    races["refresh a token"] = ([("POST", "/api/v1/auth/refresh", {}, {"refresh_token": pair["refresh_token"]})] * n,
+                                200)
+    username = "sec-race-" + secrets.token_hex(3)
+    races["create an account"] = ([("POST", "/api/v1/admin/accounts", admin, {
+        "username": username, "password": "race-password-0", "display_name": "x", "roles": ["staff"],
+        "org_id": w.ids["city_a"]})] * n, 201)
+    user, _ = w.phone_login()
+    body = {"real_name": "欧阳小明", "id_number": w.next_id_number(), "org_id": w.ids["ws_a"],
+            "employer_name": "南京地铁"}
+    races["apply for membership"] = ([("POST", "/api/v1/membership/applications", user, body)] * n, 201)
+    application = w.apply(w.phone_login()[0], w.ids["ws_a"])["id"]
+    races["approve an application"] = ([("POST", f"/api/v1/membership/applications/{application}/approve",
+                                         (staff, admin)[i % 2], None) for i in range(n)], 200)
+    _, member_id, _ = w.new_member()
+    races["suspend a member"] = ([("POST", f"/api/v1/membership/members/{member_id}/suspend", staff,
+                                   {"reason": "会费欠缴"})] * n, 200)
+    mover, _, _ = w.new_member()
+    transfer = w.ok(w.gw.post("/api/v1/membership/transfers", headers=mover,
+                              json={"to_org_id": w.ids["ws_a2"], "reason": "工作调动"}), 201)["id"]
+    races["approve a transfer"] = ([("POST", f"/api/v1/membership/transfers/{transfer}/approve", staff, None)] * n,
+                                   200)
+    owner, _, _ = w.new_member()
+    ticket = w.ok(w.gw.post("/api/v1/legal/tickets", headers=owner, json=w.ticket_body()), 201)["id"]
+    races["accept a ticket"] = ([("POST", f"/api/v1/legal/tickets/{ticket}/actions", staff,
+                                  {"action": "accept", "note": "受理"})] * n, 200)
+    rated = w.ok(w.gw.post("/api/v1/legal/tickets", headers=owner, json=w.ticket_body()), 201)["id"]
+    for action in ("accept", "resolve"):
+        w.ok(w.call("POST", f"/api/v1/legal/tickets/{rated}/actions", role="staff_in",
+                    json={"action": action, "note": "处理"}))
+    races["rate a ticket"] = ([("POST", f"/api/v1/legal/tickets/{rated}/rating", owner,
+                                {"score": 5, "comment": "满意"})] * n, 201)
+    return races
+
+
+def test_a_one_way_change_fired_at_once_happens_once(world: World) -> None:
+    """On PostgreSQL concurrent reviews and closes of a job, and concurrent DELETE /me, used to all
+    succeed (each saw the old state); SQLite serialised them."""
+    wrong = []
+    for name, (calls, status) in _once_races(world, 8).items():
+        answers = world.burst(calls)
+        codes = sorted(r.status_code for r in answers)
+        if codes.count(status) != 1 or not all(400 <= c < 500 for c in codes if c != status):
+            wrong.append(f"{name}: {codes}")
+        if name == "review a job":
+            winner = next(r for r in answers if r.status_code == 200).json()
+            job = world.ok(world.call("GET", f"/api/v1/jobs/{winner['id']}", role="employer"))
+            assert job["status"] == winner["status"], "the decision in force is not the one answered 200"
+    assert not wrong, wrong

@@ -9,12 +9,16 @@ POS key. Objects are owned by the member / live in city A unless their name says
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +29,10 @@ from typing import Any
 import httpx
 
 from services.benefits.merchant_api.signing import signed_headers
+from services.common.config import SERVICE_NAMES, database_url_for_service
 from services.common.internal_auth import ServiceSigner
+from tests.backends import postgres_url, redis_url
+from tests.databases import _drop_database
 from tests.fakes.wechat import APPID, SECRET
 from tests.stack import REPO, Stack, free_port, running_stack, uvicorn_cmd
 
@@ -80,9 +87,61 @@ def stack_env(wechat_url: str, **extra: str) -> dict[str, str]:
             "IDENTITY_WECHAT_TIMEOUT": "2", "GATEWAY_CORS_ORIGINS": json.dumps([APP_ORIGIN]), **extra}
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Where a security stack keeps its data: SQLite files in its data dir, or — as production
+    does — one PostgreSQL database per service (`<prefix>_<service>`) plus Redis for rate limits,
+    nonces and events, under a key namespace of its own."""
+
+    name: str
+    database_url: str | None = None  # DATABASE_URL given to the stack (the server + the prefix)
+    redis_url: str | None = None
+    redis_namespace: str | None = None
+
+    def env(self) -> dict[str, str]:
+        if self.name == "sqlite":
+            return {}
+        assert self.database_url and self.redis_url and self.redis_namespace
+        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+                "SMARTUNION_REDIS_NAMESPACE": self.redis_namespace}
+
+    def service_database_url(self, service: str) -> str:
+        assert self.database_url
+        return database_url_for_service(self.database_url, service)
+
+
 @contextmanager
-def security_stack(data_dir: Path, **extra: str) -> Iterator[tuple[Stack, str]]:
-    with wechat_fake(data_dir) as wechat, running_stack(data_dir, stack_env(wechat, **extra)) as stack:
+def backend_for(name: str) -> Iterator[Backend]:
+    """A fresh, empty place for one stack's data; PostgreSQL databases and Redis keys are removed
+    afterwards (names unique per run: pid + random, so parallel workers and runs never meet)."""
+    if name == "sqlite":
+        yield Backend("sqlite")
+        return
+    server, redis = postgres_url(), redis_url()
+    assert server is not None and redis is not None
+    tag = f"su_sec_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    backend = Backend("postgres", f"{server.rstrip('/')}/{tag}", redis, tag)
+    try:
+        yield backend
+    finally:
+        for service in SERVICE_NAMES:
+            asyncio.run(_drop_database(backend.service_database_url(service)))
+        _drop_redis_keys(redis, f"{tag}:*")
+
+
+def _drop_redis_keys(url: str, pattern: str) -> None:
+    from redis import Redis
+
+    with Redis.from_url(url) as r:
+        keys = list(r.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 500):
+            r.delete(*keys[start:start + 500])
+
+
+@contextmanager
+def security_stack(data_dir: Path, backend: Backend | None = None, **extra: str) -> Iterator[tuple[Stack, str]]:
+    env = {**(backend.env() if backend else {}), **extra}
+    with wechat_fake(data_dir) as wechat, running_stack(data_dir, stack_env(wechat, **env)) as stack:
         yield stack, wechat
 
 
@@ -102,6 +161,7 @@ class World:
     stack: Stack
     wechat: str
     gw: httpx.Client
+    backend: Backend = field(default_factory=lambda: Backend("sqlite"))
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)  # role → account id
     ids: dict[str, str] = field(default_factory=dict)  # object name → id
@@ -120,6 +180,31 @@ class World:
         resp = self.gw.request(method, path, headers=h, **kwargs)
         self.answers.append((f"{method} {path}", resp.text))
         return resp
+
+    def burst(self, calls: list[tuple[str, str, dict[str, str], Any]]) -> list[httpx.Response]:
+        """(method, path, headers, json) calls released together, each on its own connection: on
+        PostgreSQL they really run concurrently (SQLite serialises the writes), so a check-then-act
+        without a lock shows up as more than one success."""
+        gate = threading.Barrier(len(calls))
+        answers: list[httpx.Response | None] = [None] * len(calls)
+
+        def run(i: int) -> None:
+            method, path, headers, body = calls[i]
+            with httpx.Client(base_url=self.stack.gateway, timeout=30) as client:
+                client.get("/healthz")  # connected before the gate opens
+                gate.wait(timeout=30)
+                answers[i] = client.request(method, path, headers=headers, json=body)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        done = [a for a in answers if a is not None]
+        assert len(done) == len(calls), "a call of the burst did not finish"
+        for call, resp in zip(calls, done, strict=True):
+            self.answers.append((f"{call[0]} {call[1]}", resp.text))
+        return done
 
     def ok(self, resp: httpx.Response, status: int = 200) -> Any:
         assert resp.status_code == status, f"{resp.request.method} {resp.request.url}: {resp.status_code} {resp.text}"
@@ -255,8 +340,8 @@ class World:
                          files={"file": (name, io.BytesIO(data), content_type)})
 
 
-def build_world(stack: Stack, wechat: str, gw: httpx.Client) -> World:
-    w = World(stack=stack, wechat=wechat, gw=gw)
+def build_world(stack: Stack, wechat: str, gw: httpx.Client, backend: Backend | None = None) -> World:
+    w = World(stack=stack, wechat=wechat, gw=gw, backend=backend or Backend("sqlite"))
     w.headers["anonymous"] = {}
     w.phones_used.append("13950000200")  # the matrix logs in with it
     w.headers["admin"] = bearer(w.password_login(*ADMIN)["access_token"])
