@@ -1,6 +1,8 @@
 """`make security-report`: run the security suite (tests/security) and print a Markdown table,
 OWASP API Security Top 10 (2023) risk → tests → passed / failed, for the README and
-docs/security.md. Exits non-zero when a test failed."""
+docs/security.md, with how many passed on each backend (a test runs against a SQLite stack and
+a PostgreSQL + Redis stack; its id says which: `test_x[sqlite]`, `test_x[postgres-jobs]`).
+Exits non-zero when a test failed."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ RISKS = [
     ("test_api10_unsafe_consumption", "API10:2023 Unsafe consumption of APIs"),
     ("test_fuzz", "schemathesis (every service + gateway)"),
     ("test_faults", "Faults (kill -9, hang, database cut)"),
-    ("test_faults_inprocess", "Faults (hanging event subscriber)"),
+    ("test_faults_inprocess", "Faults (hanging event subscriber, restarted upstream)"),
     ("test_pii", "Personal data at rest and in answers"),
 ]
 
@@ -35,32 +37,55 @@ def run(junit: Path, extra: list[str]) -> int:
     return subprocess.call(cmd)  # noqa: S603 (our own interpreter and arguments)
 
 
+BACKENDS = ("sqlite", "postgres")
+KEYS = ("tests", "passed", "failed", "skipped", *(f"{b}_{k}" for b in BACKENDS for k in ("tests", "passed")))
+
+
+def backend_of(test_name: str) -> str | None:
+    """`test_x[postgres-jobs]` → postgres; None for a test that runs once, on no stack."""
+    params = test_name.partition("[")[2].rstrip("]").split("-")
+    return next((b for b in BACKENDS if b in params), None)
+
+
 def table(junit: Path) -> tuple[str, int]:
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tests": 0, "passed": 0, "failed": 0, "skipped": 0})
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KEYS, 0))
     for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 (pytest wrote it just now)
         parts = case.get("classname", "").split(".")
         name = next((m for m in parts if m.startswith("test_")), "?")
         c = counts[name]
         c["tests"] += 1
+        backend = backend_of(case.get("name", ""))
+        if backend:
+            c[f"{backend}_tests"] += 1
         if case.find("failure") is not None or case.find("error") is not None:
             c["failed"] += 1
         elif case.find("skipped") is not None:
             c["skipped"] += 1
         else:
             c["passed"] += 1
-    lines = ["| risk | module | tests | passed | failed | skipped |", "| --- | --- | ---: | ---: | ---: | ---: |"]
-    failed = 0
+            if backend:
+                c[f"{backend}_passed"] += 1
+    lines = ["| risk | module | tests | passed | failed | skipped | SQLite | PostgreSQL |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    total = dict.fromkeys(KEYS, 0)
+
+    def row(risk: str, module: str, c: dict[str, int]) -> str:
+        for key in KEYS:
+            total[key] += c[key]
+        per_backend = " | ".join(f"{c[f'{b}_passed']}/{c[f'{b}_tests']}" if c[f"{b}_tests"] else "—"
+                                 for b in BACKENDS)
+        return (f"| {risk} | `{module}` | {c['tests']} | {c['passed']} | {c['failed']} | {c['skipped']} "
+                f"| {per_backend} |")
+
     for module, risk in RISKS:
-        c = counts.pop(module, {"tests": 0, "passed": 0, "failed": 0, "skipped": 0})
-        failed += c["failed"]
-        lines.append(f"| {risk} | `tests/security/{module}.py` | {c['tests']} | {c['passed']} | {c['failed']} "
-                     f"| {c['skipped']} |")
+        lines.append(row(risk, f"tests/security/{module}.py", counts.pop(module, dict.fromkeys(KEYS, 0))))
     for module, c in counts.items():
-        failed += c["failed"]
-        lines.append(f"| (other) | `{module}` | {c['tests']} | {c['passed']} | {c['failed']} | {c['skipped']} |")
-    total = sum(int(line.split("|")[3]) for line in lines[2:])
-    lines.append(f"\n{total} tests, {failed} failed.")
-    return "\n".join(lines), failed
+        lines.append(row("(other)", module, c))
+    lines.append(f"\n{total['tests']} tests, {total['failed']} failed, {total['skipped']} skipped; passed on SQLite "
+                 f"{total['sqlite_passed']}/{total['sqlite_tests']}, on PostgreSQL {total['postgres_passed']}/"
+                 f"{total['postgres_tests']} (SQLite / PostgreSQL columns: passed / tests on that backend; tests "
+                 f"that need neither run once).")
+    return "\n".join(lines), total["failed"]
 
 
 def main(argv: list[str]) -> int:
