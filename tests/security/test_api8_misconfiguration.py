@@ -1,9 +1,15 @@
 """API8:2023 Security misconfiguration — CORS allow-list, security headers on every answer, docs
-off in production, no server banners with versions, no stack traces, no TRACE."""
+off in production, no server banners with versions, no stack traces, no TRACE, and values a
+database refuses (NUL characters, lone surrogates, integers beyond 64 bits, huge strings) are
+answered 4xx by every write and filter, never passed on to become a 500."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +19,8 @@ from services.membership.config import MembershipSettings
 from services.membership.main import create_app as create_membership
 from tests.apps import running
 from tests.gateway.conftest import running_gateway
-from tests.security.world import APP_ORIGIN, World
+from tests.security.matrix import build_body, load_matrix, resolve_path
+from tests.security.world import APP_ORIGIN, ROLES, World
 from tests.tokens import TokenFactory
 
 EVIL = "https://evil.example"
@@ -113,3 +120,65 @@ def test_gateway_docs_page_in_development_only_links_the_merged_document(world: 
     resp = world.gw.get("/api/docs")
     assert resp.status_code == 200 and "/api/v1/openapi.json" in resp.text
     assert httpx.get(f"{world.stack.gateway}/docs", timeout=10).status_code == 404
+
+
+# PostgreSQL refuses a NUL in text and integers beyond its column types where SQLite stores them;
+# a lone surrogate cannot be encoded to UTF-8 by any driver.
+HOSTILE_TEXT = ("前\u0000后", "\ud800", "长" * 70_000)
+HOSTILE_NUMBERS = (2**31, 2**63, -(2**63) - 1, 10**30)
+
+
+def _hostile_variants(body: Any) -> Iterator[Any]:
+    """The body with one leaf at a time replaced by a hostile value of its kind."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            for variant in _hostile_variants(value):
+                yield {**body, key: variant}
+    elif isinstance(body, str):
+        yield from HOSTILE_TEXT
+    elif isinstance(body, int | float) and not isinstance(body, bool):
+        yield from HOSTILE_NUMBERS
+
+
+def test_values_a_database_refuses_never_become_a_500(world: World) -> None:
+    failures, tried = [], 0
+    for row in load_matrix():
+        if row.method not in ("POST", "PATCH") or row.body in ("", "multipart"):
+            continue
+        role = next((r for r in ROLES if row.expect[r] == "allow" and r != "anonymous"), None)
+        if role is None or "/auth/" in row.path:
+            continue  # auth bodies are tried by test_api2 and test_fuzz; nobody may call the rest
+        template = build_body(row, world, role)
+        if not isinstance(template, dict):
+            continue
+        path = resolve_path(row, world, role)
+        for body in _hostile_variants(template):
+            tried += 1
+            raw = json.dumps(body).encode()  # ASCII escapes: a lone surrogate travels as \ud800
+            headers = {"content-type": "application/json", "Idempotency-Key": secrets.token_hex(8)}
+            if role == "merchant":
+                assert world.pos is not None
+                resp = world.gw.request(row.method, path, content=raw,
+                                        headers={**world.pos.headers(row.method, path, raw), **headers})
+            else:
+                resp = world.call(row.method, path, role=role, content=raw, headers=headers)
+            if resp.status_code >= 500:
+                failures.append(f"{row.key} {raw[:80]!r}: {resp.status_code} {resp.text[:120]}")
+    for query in ("q=%00", "q=%ED%A0%80", "city=%00", "category=%00", "salary_min=99999999999999999999",
+                  "cursor=" + "A" * 500, "status=%00", "parent_id=%00", "unread=%00",
+                  "lat=1e308&lng=1e308&radius_m=99999999999999999999"):
+        for path in ("/api/v1/jobs", "/api/v1/benefits/offers", "/api/v1/legal/tickets", "/api/v1/orgs",
+                     "/api/v1/membership/applications", "/api/v1/notifications"):
+            tried += 1
+            resp = world.call("GET", f"{path}?{query}", role="admin")
+            if resp.status_code >= 500:
+                failures.append(f"GET {path}?{query}: {resp.status_code} {resp.text[:120]}")
+    for template in ("/api/v1/jobs/{}", "/api/v1/legal/tickets/{}", "/api/v1/orgs/{}", "/api/v1/benefits/offers/{}",
+                     "/api/v1/membership/members/{}", "/api/v1/benefits/merchants/{}"):
+        for bad_id in ("%00", "%ED%A0%80", "9" * 40, "x" * 5000):
+            tried += 1
+            resp = world.call("GET", template.format(bad_id), role="admin")
+            if resp.status_code >= 500:
+                failures.append(f"GET {template.format(bad_id)[:60]}: {resp.status_code} {resp.text[:120]}")
+    assert tried >= 250, tried
+    assert not failures, "\n".join(failures)

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -229,30 +230,39 @@ def _hung_call(world: World, service: str) -> httpx.Response:
 BUDGET = {"identity": 5.0, "benefits": 5.0, "membership": 10.0, "legal_aid": 10.0, "jobs": 10.0}
 
 
+# Stopped together: each group's routes depend on no service outside it, so every stopped
+# service is checked on its own route while the other group answers (15 s instead of 40 s).
+HANG_GROUPS = {"membership+legal_aid+jobs": ("membership", "legal_aid", "jobs"),
+               "identity+benefits": ("identity", "benefits")}
+
+
 # The 504 is the gateway's timeout, the same whatever the services store their data in.
 @on_backends("sqlite")
-@pytest.mark.parametrize("service", SERVICE_NAMES)
-def test_a_hung_service_gives_504_within_the_route_budget(world: World, service: str) -> None:
-    bystander = "jobs" if service == "legal_aid" else "legal_aid"
-    proc = world.stack.procs[service]
-    proc.send_signal(signal.SIGSTOP)
+@pytest.mark.parametrize("group", HANG_GROUPS)
+def test_a_hung_service_gives_504_within_the_route_budget(world: World, group: str) -> None:
+    hung = HANG_GROUPS[group]
+    others = [s for s in SERVICE_NAMES if s not in hung]
+    for service in hung:
+        world.stack.procs[service].send_signal(signal.SIGSTOP)
     try:
-        start = time.monotonic()
-        resp = _hung_call(world, service)
-        elapsed = time.monotonic() - start
-        assert resp.status_code == 504 and resp.json()["code"] == "upstream_timeout", resp.text
-        assert resp.headers["content-type"].startswith("application/problem+json")
-        assert elapsed < BUDGET[service] + 3.0, elapsed  # headroom for a loaded machine
-        # Other services keep answering (tokens are verified locally, keys cached).
-        assert _hung_call(world, bystander).status_code == 200
+        with ThreadPoolExecutor(len(hung)) as pool:
+            timed = list(pool.map(lambda s: (time.monotonic(), _hung_call(world, s), time.monotonic()), hung))
+        for service, (start, resp, end) in zip(hung, timed, strict=True):
+            assert resp.status_code == 504 and resp.json()["code"] == "upstream_timeout", (service, resp.text)
+            assert resp.headers["content-type"].startswith("application/problem+json")
+            # Not before the budget (no early give-up), and within it (headroom for a loaded machine).
+            assert BUDGET[service] - 0.5 < end - start < BUDGET[service] + 3.0, (service, end - start)
+        # The other services keep answering (tokens are verified locally, keys cached).
+        for service in others:
+            assert _hung_call(world, service).status_code == 200, service
     finally:
-        proc.send_signal(signal.SIGCONT)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if _hung_call(world, service).status_code == 200:
-            break
-        time.sleep(0.3)
-    assert _hung_call(world, service).status_code == 200
+        for service in hung:
+            world.stack.procs[service].send_signal(signal.SIGCONT)
+    for service in hung:
+        deadline = time.monotonic() + 15
+        while _hung_call(world, service).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _hung_call(world, service).status_code == 200, service
 
 
 # -- the database goes away --------------------------------------------------------------------------
