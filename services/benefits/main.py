@@ -41,7 +41,8 @@ def create_app(settings: BenefitsSettings | None = None, *, verifier: TokenVerif
             from redis.asyncio import Redis  # only then: redis-py costs ~19 MB per process
 
             redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        nonces: NonceStore = RedisNonceStore(redis, app.state.db) if redis else DatabaseNonceStore(app.state.db)
+        nonces: NonceStore = (RedisNonceStore(redis, app.state.db, prefix=f"{settings.redis_namespace}:benefits")
+                              if redis else DatabaseNonceStore(app.state.db))
         app.state.nonces = nonces
         try:
             yield

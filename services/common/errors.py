@@ -7,6 +7,7 @@ validation errors, HTTP errors and anything unexpected into one shape. No stack 
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -144,8 +145,19 @@ def unhandled_response(exc: Exception) -> Response:
         logger.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试",
                                 headers={"Retry-After": "1"})
+    if _is_redis_down(exc):
+        logger.warning("redis unavailable: %s", type(exc).__name__)
+        return problem_response(503, "redis_unavailable", "服务暂时不可用，请稍后重试",
+                                headers={"Retry-After": "1"})
     logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return problem_response(500, "internal_error", "服务器内部错误")
+
+
+def _is_redis_down(exc: Exception) -> bool:
+    """Redis (nonces, limits, idempotency keys when REDIS_URL is set) unreachable or timing out.
+    redis-py is imported only where Redis is configured: not loaded, it cannot have raised."""
+    redis_errors = sys.modules.get("redis.exceptions")
+    return redis_errors is not None and isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError)
 
 
 def _is_database_down(exc: Exception) -> bool:

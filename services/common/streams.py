@@ -171,18 +171,22 @@ class StreamConsumer:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         next_claim = 0.0
+        failures = 0
         while True:
             try:
                 if loop.time() >= next_claim:
                     await self.reclaim()
                     next_claim = loop.time() + self._claim_idle_ms / 2000
                 await self.consume_once()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis restarting or unreachable: retry, never kill the consumer
-                logger.warning("event stream read failed", exc_info=True)
+            except Exception as exc:  # Redis restarting or unreachable: retry, never kill the consumer
+                failures += 1
+                # The whole trace once; then one line per attempt, backing off to 5 s.
+                logger.warning("event stream read failed: %s", type(exc).__name__, exc_info=failures == 1)
                 self._groups_ready = False  # a restarted Redis without persistence lost them
-                await asyncio.sleep(1)
+                await asyncio.sleep(min(5.0, 0.5 * failures))
 
     async def stop(self) -> None:
         await cancel(self._task)

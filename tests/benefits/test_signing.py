@@ -242,6 +242,26 @@ class TestReplicas:
             await r.aclose()
 
 
+    async def test_redis_down_answers_503_not_500(self, world: World, benefits_settings: BenefitsSettings,
+                                                  tokens: TokenFactory) -> None:
+        """Nonces live in Redis when it is configured: without Redis no request can be checked for
+        replay, which is the service being unavailable (retry), not a fault of ours."""
+        import socket
+
+        with socket.socket() as sock:  # a port nobody listens on
+            sock.bind(("127.0.0.1", 0))
+            closed = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+        m = await world.merchant()
+        pos = await world.pos(m["id"])
+        app = await self._second(benefits_settings, world, tokens, redis_url=closed)
+        async with running(app) as replica:
+            for _ in range(2):  # the first attempt and the reconnect
+                resp = await Pos(replica, pos.key_id, pos.secret).verify("x")
+                assert resp.status_code == 503, resp.text
+                assert resp.headers["content-type"] == "application/problem+json"
+                assert code(resp) == "redis_unavailable" and resp.headers.get("retry-after")
+
+
 class TestNonceStore:
     """The database store under concurrency: SQLite claims are written in groups by one thread."""
 

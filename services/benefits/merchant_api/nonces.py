@@ -273,7 +273,12 @@ class RedisNonceStore:
 
     async def _run_claim(self, keys: list[str], ttl: int) -> int:
         if self._lean is not None:
-            return int(await self._lean.evalsha(self._sha, _CLAIM_LUA, keys, [ttl]))
+            try:
+                return int(await self._lean.evalsha(self._sha, _CLAIM_LUA, keys, [ttl]))
+            except (OSError, TimeoutError) as exc:  # as redis-py would say it: 503, see errors.py
+                from redis.exceptions import ConnectionError as RedisConnectionError
+
+                raise RedisConnectionError(f"nonce claim: {type(exc).__name__}") from exc
         return int(await self._script(keys=keys, args=[ttl]))
 
     def _state_key(self, key_id: str) -> str:
