@@ -70,7 +70,7 @@ class Gateway:
         s = self.settings
         configure_logging("gateway", s.log_level)
         self.access.enabled = self.on and logging.getLogger("smartunion.access").isEnabledFor(logging.INFO)
-        self.limiter = make_limiter(s.redis_url)
+        self.limiter = make_limiter(s.redis_url, s.redis_namespace)
         for name, url in s.upstream_urls().items():
             upstream = Upstream(name, url, connect_timeout=s.connect_timeout,
                                 breaker=CircuitBreaker(s.breaker_failures, s.breaker_open_seconds),

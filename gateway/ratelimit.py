@@ -180,5 +180,7 @@ class RedisLimiter:
         await self._redis.aclose()
 
 
-def make_limiter(redis_url: str | None) -> Limiter:
-    return RedisLimiter(redis_url) if redis_url else MemoryLimiter()
+def make_limiter(redis_url: str | None, namespace: str = "su") -> Limiter:
+    """Keys under SMARTUNION_REDIS_NAMESPACE like every other key of the deployment: two
+    deployments (or test stacks) sharing one Redis must not spend each other's quotas."""
+    return RedisLimiter(redis_url, f"{namespace}:gateway:rl") if redis_url else MemoryLimiter()

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 
 import httpx
 
 from services.identity.config import IdentitySettings
 from services.identity.main import create_app as create_identity
 from tests.apps import running
+from tests.gateway.conftest import running_gateway
 from tests.identity.conftest import identity_settings  # noqa: F401
 from tests.security.world import World
+from tests.tokens import TokenFactory
 
 
 def _list_routes(world: World) -> list[str]:
@@ -95,3 +98,19 @@ async def test_sms_per_ip_per_hour(identity_settings: IdentitySettings) -> None:
         resp = await client.post("/api/v1/auth/sms/send", json={"phone": "13760009999"},
                                  headers={"x-real-ip": "198.51.100.8"})
         assert resp.status_code == 202
+
+
+async def test_rate_limits_belong_to_one_deployment(tokens: TokenFactory, redis_test_url: str) -> None:
+    """Two deployments (or test stacks) on one Redis, told apart by SMARTUNION_REDIS_NAMESPACE:
+    one spending a client's quota leaves the other's whole. The gateway's keys used a fixed
+    `su:gateway:rl` prefix: a busy deployment could lock the other's clients out."""
+    ip, ns = f"198.51.100.{secrets.randbelow(200) + 20}", "sec-rl-" + secrets.token_hex(4)
+    limits = {"redis_url": redis_test_url, "rate_limit_ip": 3, "client_ip": ip}
+    async with running_gateway(tokens, redis_namespace=ns + "-a", **limits) as (_, a), \
+            running_gateway(tokens, redis_namespace=ns + "-b", **limits) as (_, b):
+        codes = [(await a.get("/api/v1/nothing-here")).status_code for _ in range(4)]
+        assert codes == [404] * 3 + [429], codes
+        assert (await b.get("/api/v1/nothing-here")).status_code == 404
+    # The same namespace is the same deployment: replicas share the quota.
+    async with running_gateway(tokens, redis_namespace=ns + "-a", **limits) as (_, again):
+        assert (await again.get("/api/v1/nothing-here")).status_code == 429

@@ -51,9 +51,9 @@ async def _dump_tables(url: str) -> dict[str, bytes]:
     return dumps
 
 
-# Keys the stack writes outside its namespace (the gateway's rate limits, benefits' nonces and key
-# states use fixed prefixes); shared with other stacks on this Redis, scanned all the same.
-SHARED_PREFIXES = ("su:gateway:", "su:benefits:")
+# Keys the stack writes outside its namespace (benefits' nonces and key states use a fixed
+# prefix); shared with other stacks on this Redis, scanned all the same.
+SHARED_PREFIXES = ("su:benefits:",)
 
 
 def _redis_dump(world: World) -> dict[str, bytes]:
