@@ -51,20 +51,15 @@ async def _dump_tables(url: str) -> dict[str, bytes]:
     return dumps
 
 
-# Keys the stack writes outside its namespace (benefits' nonces and key states use a fixed
-# prefix); shared with other stacks on this Redis, scanned all the same.
-SHARED_PREFIXES = ("su:benefits:",)
-
-
 def _redis_dump(world: World) -> dict[str, bytes]:
-    """Every key the stack may have written, with its value whatever its type (streams too)."""
+    """Every key of the stack's namespace (all its Redis keys: the gateway's rate limits, benefits'
+    nonces and key states, services' counters, the event streams), with its value whatever its type."""
     from redis import Redis
 
     assert world.backend.redis_url and world.backend.redis_namespace
     out: dict[str, bytes] = {}
-    patterns = (f"{world.backend.redis_namespace}:*", *(p + "*" for p in SHARED_PREFIXES))
     with Redis.from_url(world.backend.redis_url) as r:
-        for key in (k for pattern in patterns for k in r.scan_iter(match=pattern, count=1000)):
+        for key in r.scan_iter(match=f"{world.backend.redis_namespace}:*", count=1000):
             kind = r.type(key).decode()
             value: object
             if kind == "string":
