@@ -27,6 +27,7 @@ RISKS = [
     ("test_fuzz", "schemathesis (every service + gateway)"),
     ("test_faults", "Faults (kill -9, hang, database cut)"),
     ("test_faults_inprocess", "Faults (hanging event subscriber, restarted upstream)"),
+    ("test_faults_redis", "Faults (Redis unavailable under load)"),
     ("test_pii", "Personal data at rest and in answers"),
 ]
 
