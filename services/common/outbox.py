@@ -150,14 +150,18 @@ class OutboxRelay:
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
+        failures = 0
         while True:
             try:
                 await self.deliver_pending()
                 if loop.time() >= self._next_prune:
                     self._next_prune = loop.time() + PRUNE_EVERY_SECONDS
                     await self.prune()
-            except Exception:  # a database hiccup must not kill the relay; the next pass retries
-                logger.warning("outbox pass failed", exc_info=True)
+                failures = 0
+            except Exception as exc:  # a database or Redis hiccup must not kill the relay; the next pass retries
+                failures += 1
+                # The whole trace for the first failure of an outage, then one line per pass.
+                logger.warning("outbox pass failed: %s", type(exc).__name__, exc_info=failures == 1)
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:
