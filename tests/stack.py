@@ -142,6 +142,7 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
     # Stacks that share this machine's Redis must not consume each other's event streams; sets
     # of processes on one database (replicas) are one deployment and share the namespace.
     owner = env.get("DATABASE_URL") or str(data_dir)
+    own_namespace = "SMARTUNION_REDIS_NAMESPACE" not in env
     env.setdefault("SMARTUNION_REDIS_NAMESPACE", "t" + hashlib.sha1(owner.encode()).hexdigest()[:12])
     stack = Stack(env=env, data_dir=data_dir, gateway_port=ports[1] if ports else base,
                   services_base=base)  # a free block's base is unused: services take base+1…+5
@@ -162,3 +163,20 @@ def running_stack(data_dir: Path, extra_env: dict[str, str] | None = None,
         yield stack
     finally:
         stack.stop()
+        if own_namespace and env.get("REDIS_URL"):
+            _drop_redis_namespace(env["REDIS_URL"], env["SMARTUNION_REDIS_NAMESPACE"])
+
+
+def _drop_redis_namespace(url: str, namespace: str) -> None:
+    """A test stack's streams, nonces and limits must not pile up in the machine's Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start:start + 500])
+    except redis.RedisError:
+        pass  # Redis gone already (a fault test): nothing to clean
+    finally:
+        client.close()
