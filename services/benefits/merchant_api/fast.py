@@ -11,54 +11,28 @@ before) answer exactly as they always did.
 
 from __future__ import annotations
 
-import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from services.benefits.merchant_api.auth import check_signed
 from services.benefits.redemptions import service
-from services.common.errors import ProblemError
-from services.common.fastroute import FastRoute, header, is_json, read_body, replay, send_json, send_problem
+from services.benefits.redemptions.schemas import VerifyOut
+from services.common.fastroute import header, json_route, only_string_field
 
 VERIFY_PATH = "/api/v1/merchant/verify"
-_MAX_TOKEN = 512  # VerifyIn.qr_token: min_length=1, max_length=512
 
 
 def plain_token(scope: Scope, body: bytes) -> str | None:
     """The QR token when the request is the plain valid case, else None (→ the FastAPI route)."""
-    if not is_json(scope):
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:  # stricter than json.loads: anything it refuses goes the slow way
-        return None
-    if type(data) is not dict or len(data) != 1:
-        return None
-    token = data.get("qr_token")
-    if type(token) is not str or not 1 <= len(token) <= _MAX_TOKEN:
-        return None
-    return token
+    return only_string_field(scope, body, "qr_token", min_length=1, max_length=512)  # as VerifyIn
 
 
-async def verify(scope: Scope, receive: Receive, send: Send, fallback: ASGIApp) -> None:
-    body = await read_body(receive)
-    if body is None:  # the client went away
-        return
-    token = plain_token(scope, body)
-    if token is None:
-        await fallback(scope, replay(body, receive), send)
-        return
-
+async def verify(scope: Scope, body: bytes, token: str) -> VerifyOut:
     async def raw_body() -> bytes:
         return body
 
     state = scope["app"].state
-    try:
-        await check_signed(state, scope, lambda name: header(scope, name.encode()), raw_body)
-        answer = await service.verify(membership=state.membership, token=token)
-    except ProblemError as exc:
-        await send_problem(scope, receive, send, exc)
-        return
-    await send_json(send, answer.__pydantic_serializer__.to_json(answer))
+    await check_signed(state, scope, lambda name: header(scope, name.encode()), raw_body)
+    return await service.verify(membership=state.membership, token=token)
 
 
-ROUTE = FastRoute("POST", VERIFY_PATH, verify)
+ROUTE = json_route("POST", VERIFY_PATH, plain_token, verify)
